@@ -1,0 +1,211 @@
+"""Shared Phase 4 conventions (spec phase4-zone-analysis.md Part 1), as pure pandas helpers.
+
+Every Phase 4 processor builds on these: the season and opening night, final games,
+bootstrap, leak-free same-season windows with de-duplication, schedule-based
+completeness, bookkeeping columns, and rounding + hashing of the finished rows.
+Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime64).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODUCTION_READY_PCT
+from nba_backfill.dates import season_of
+from nba_backfill.processor import ProcessorResult
+from nba_backfill.tables import TableSpec
+from nba_backfill.values import data_hash_column, round_half_away, round_numeric_columns
+
+
+def row_seasons(df: pd.DataFrame) -> pd.Series:
+    """Season of each row: its season_year, or season(game_date) where that is NULL/absent."""
+    dates = df["game_date"]
+    from_date = np.where(dates.dt.month >= 10, dates.dt.year, dates.dt.year - 1)
+    from_date = pd.Series(from_date, index=df.index, dtype="float64")
+    if "season_year" in df.columns:
+        return df["season_year"].astype("float64").fillna(from_date)
+    return from_date
+
+
+def final_games(schedule: pd.DataFrame) -> pd.DataFrame:
+    """Schedule rows of final regular-season or playoff games (NULL flags count as FALSE)."""
+    is_rs = schedule["is_regular_season"].fillna(False).astype(bool)
+    is_po = schedule["is_playoffs"].fillna(False).astype(bool)
+    final = schedule["game_status"] == 3
+    return schedule[final & (is_rs | is_po)]
+
+
+def opening_night(schedule: pd.DataFrame, season: int) -> dt.date:
+    """Earliest regular-season game_date of the season, else the fallback table, else 22 Oct."""
+    rs = schedule[schedule["is_regular_season"].fillna(False).astype(bool)]
+    rs = rs[row_seasons(rs) == season] if len(rs) else rs
+    if len(rs) and rs["game_date"].notna().any():
+        return rs["game_date"].min().date()
+    if season in OPENING_NIGHT_FALLBACK:
+        return dt.date.fromisoformat(OPENING_NIGHT_FALLBACK[season])
+    return dt.date(season, 10, 22)
+
+
+def bootstrap_day(day: dt.date, schedule: pd.DataFrame) -> int | None:
+    """k = D - opening night when 0 <= k < BOOTSTRAP_DAYS, else None."""
+    k = (day - opening_night(schedule, season_of(day))).days
+    return k if 0 <= k < BOOTSTRAP_DAYS else None
+
+
+def bootstrap_result(day: dt.date, schedule: pd.DataFrame, table: TableSpec) -> ProcessorResult | None:
+    """The SKIPPED_BOOTSTRAP result when D is a bootstrap day, else None."""
+    k = bootstrap_day(day, schedule)
+    if k is None:
+        return None
+    return ProcessorResult(
+        rows=empty_rows(table), outcome="SKIPPED_BOOTSTRAP", reason=f"bootstrap day {k} of season {season_of(day)}"
+    )
+
+
+def empty_rows(table: TableSpec) -> pd.DataFrame:
+    """A zero-row output frame with the table's columns."""
+    return pd.DataFrame({c: pd.Series([], dtype="object") for c in table.column_names})
+
+
+def in_season(df: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
+    """Rows of season(D) with opening_night <= game_date < D (leak-free, same season)."""
+    season = season_of(day)
+    start = pd.Timestamp(opening_night(schedule, season))
+    if df.empty:
+        return df
+    mask = (row_seasons(df) == season) & (df["game_date"] >= start) & (df["game_date"] < pd.Timestamp(day))
+    return df[mask]
+
+
+def dedup_latest(df: pd.DataFrame, key: str | Sequence[str]) -> pd.DataFrame:
+    """One row per (key, game_date): greatest processed_at (NULL oldest), then greatest game_id."""
+    keys = [key] if isinstance(key, str) else list(key)
+    if df.empty:
+        return df
+    order = df.assign(
+        _p=df["processed_at"].notna() if "processed_at" in df.columns else False,
+        _g=df["game_id"].notna() if "game_id" in df.columns else False,
+    )
+    sort_cols = ["_p"] + (["processed_at"] if "processed_at" in df.columns else []) + ["_g"]
+    sort_cols += ["game_id"] if "game_id" in df.columns else []
+    order = order.sort_values(sort_cols, ascending=False, na_position="last", kind="mergesort")
+    out = order.drop_duplicates(subset=keys + ["game_date"], keep="first")
+    return out.drop(columns=["_p", "_g"]).sort_index()
+
+
+def history(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
+    """In-season, de-duplicated rows before D, newest first within each entity."""
+    rows = dedup_latest(in_season(df, day, schedule), key)
+    return rows.sort_values([key, "game_date"], ascending=[True, False], kind="mergesort")
+
+
+def last_n(df: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
+    """The n newest rows per entity (df sorted newest first per entity, as `history` returns)."""
+    return df.groupby(key, sort=False).head(n)
+
+
+def active_games(pgs: pd.DataFrame) -> pd.DataFrame:
+    """player_game_summary rows with is_active = TRUE and minutes_played > 0."""
+    return pgs[pgs["is_active"].fillna(False).astype(bool) & (pgs["minutes_played"].fillna(0) > 0)]
+
+
+def team_final_dates(schedule: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Distinct (team, game_date) of the season's final games before D, newest first per team."""
+    season = season_of(day)
+    fg = final_games(schedule)
+    fg = fg[(row_seasons(fg) == season) & (fg["game_date"] < pd.Timestamp(day))] if len(fg) else fg
+    both = pd.concat(
+        [
+            fg[["home_team_tricode", "game_date"]].rename(columns={"home_team_tricode": "team"}),
+            fg[["away_team_tricode", "game_date"]].rename(columns={"away_team_tricode": "team"}),
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    return both.sort_values(["team", "game_date"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
+
+
+def completeness_pct(actual: float, expected: float) -> float:
+    """100.0 when nothing was due, else min(100, actual/expected*100) rounded to 1 decimal."""
+    if expected == 0:
+        return 100.0
+    return round_half_away(min(100.0, actual / expected * 100), 1)
+
+
+def completeness(
+    entity_teams: pd.DataFrame,
+    entity_dates: pd.DataFrame,
+    team_dates: pd.DataFrame,
+    *,
+    day: dt.date,
+    last_games: int | None = None,
+    last_days: int | None = None,
+) -> pd.DataFrame:
+    """Schedule-based completeness per entity (spec §1.8).
+
+    Args:
+        entity_teams: columns `entity`, `team` (one row per entity).
+        entity_dates: columns `entity`, `game_date`: dates on which the entity has an in-season row.
+        team_dates: `team_final_dates` output.
+        last_games / last_days: the window, N most recent team dates or dates in [D-K, D-1].
+
+    Returns:
+        Frame indexed by entity with expected, actual, missing, pct.
+    """
+    if last_games is not None:
+        window = team_dates.groupby("team", sort=False).head(last_games)
+    else:
+        lo = pd.Timestamp(day - dt.timedelta(days=int(last_days or 0)))
+        window = team_dates[team_dates["game_date"] >= lo]
+    wanted = entity_teams[["entity", "team"]].merge(window, on="team", how="left")
+    have = entity_dates[["entity", "game_date"]].drop_duplicates().assign(_hit=1)
+    joined = wanted.merge(have, on=["entity", "game_date"], how="left")
+    grouped = joined.groupby("entity", sort=False)
+    out = pd.DataFrame(
+        {
+            "expected": grouped["game_date"].count().astype("int64"),
+            "actual": grouped["_hit"].sum().astype("int64"),
+        }
+    )
+    out = out.reindex(entity_teams["entity"]).fillna(0).astype("int64")
+    out["missing"] = out["expected"] - out["actual"]
+    out["pct"] = [completeness_pct(a, e) for a, e in zip(out["actual"], out["expected"])]
+    return out
+
+
+def is_ready(pct: float) -> bool:
+    return pct >= PRODUCTION_READY_PCT
+
+
+def season_boundary(day: dt.date) -> bool:
+    return day.month in (10, 11, 4)
+
+
+def bookkeeping(day: dt.date, run_ts: pd.Timestamp) -> dict[str, object]:
+    """Columns every Phase 4 row carries with the same value (spec §1.10)."""
+    return {
+        "season_boundary_detected": season_boundary(day),
+        "processing_decision_reason": "processed_successfully",
+        "processed_at": run_ts,
+        "created_at": run_ts,
+        "last_reprocess_attempt_at": None,
+        "reprocess_attempt_count": None,
+        "circuit_breaker_active": None,
+        "circuit_breaker_until": None,
+        "manual_override_required": None,
+        "backfill_bootstrap_mode": None,
+    }
+
+
+def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
+    """Contract column order, NUMERIC rounding, empty arrays for NULL arrays, then data_hash."""
+    out = rows.reindex(columns=table.column_names)
+    out = round_numeric_columns(out, table)
+    for col in table.columns:
+        if col.repeated:
+            out[col.name] = [v if isinstance(v, list) else [] for v in out[col.name]]
+    if "data_hash" in out.columns and len(out):
+        out["data_hash"] = data_hash_column(out, table, hash_fields)
+    return out.reset_index(drop=True)
