@@ -66,8 +66,14 @@ def empty_frame(table: TableSpec, columns: Iterable[str] | None = None) -> pd.Da
     return normalize_frame(pd.DataFrame({n: pd.Series([], dtype="object") for n in names}), table)
 
 
+#: Frame attribute set by the engine's loader on frames it already normalized (fast path).
+NORMALIZED_ATTR = "nba_backfill_normalized"
+
+
 def normalize_frame(frame: Any, table: TableSpec) -> pd.DataFrame:
     """Every contract column of `table`, normalized; absent columns become NULL; extras are kept."""
+    if isinstance(frame, pd.DataFrame) and frame.attrs.get(NORMALIZED_ATTR) == table.name:
+        return frame.reset_index(drop=True)
     df = _as_frame(frame).reset_index(drop=True)
     out: dict[str, pd.Series] = {}
     n = len(df)

@@ -1,0 +1,5 @@
+"""Backfill player_composite_factors day by day: a thin wrapper over `nba-backfill phase4 run --processor player_composite_factors`."""
+from nba_backfill.jobs import job_main
+
+if __name__ == "__main__":
+    raise SystemExit(job_main("player_composite_factors"))

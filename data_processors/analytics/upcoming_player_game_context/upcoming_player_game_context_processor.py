@@ -1,0 +1,235 @@
+"""Phase 3 processor: the pre-game context of every player with a points prop on D (spec phase3-upcoming-player-game-context.md).
+
+The universe is Odds API ∪ BettingPros, decided per player (resolve.py); this module adds the
+context columns, rounds and hashes the rows, and maps the Phase 3 outcome to a unit state.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_processors.precompute.conventions import empty_rows, finalize, in_season, opening_night, row_seasons
+from nba_backfill.constants import BOOTSTRAP_DAYS, COVERAGE_MIN_PCT
+from nba_backfill.dates import season_of
+from nba_backfill.frames import normalize_inputs, resolve_run_timestamp
+from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
+from nba_backfill.tables import table
+from nba_backfill.values import round_half_away
+
+from .context import dedup, player_history, universal_ids, ages
+from .games import team_games_before
+from .resolve import (
+    BETTINGPROS, INPUT_TABLES, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, resolve,
+)
+from .teams import absent_stars, completeness, defense_window, offense_pace, star_columns
+
+OUTPUT = "nba_analytics.upcoming_player_game_context"
+
+_CIRCUIT_BREAKER = ("last_reprocess_attempt_at", "reprocess_attempt_count", "circuit_breaker_active", "circuit_breaker_until", "manual_override_required")
+_QUALITY = ("quality_tier", "quality_score", "quality_issues", "data_sources", "quality_sample_size", "quality_used_fallback", "quality_reconstructed", "quality_calculated_at", "quality_metadata")
+_ISSUE_ORDER = ("team_from_registry", "team_from_history", "bettingpros_team_mismatch", "multiple_games", "no_season_history", "thin_history", "upstream_incomplete", "no_birth_date", "no_universal_id")
+
+#: Unit state per Phase 3 outcome (backfill-engine.md §3); `partial` may become DEGRADED.
+UNIT_STATE = {"ok": "COMPLETE", "partial": "COMPLETE", "no_games": "NO_GAMES", "no_props": "NO_SOURCE_DATA", "unresolved": "FAILED", "error": "FAILED"}
+
+
+def hash_fields() -> list[str]:
+    """data_hash fields (spec §4.9): contract order minus bookkeeping, source_*, quality and circuit-breaker columns."""
+    skip = {"data_hash", "created_at", "processed_at", *_CIRCUIT_BREAKER, *_QUALITY}
+    return [c for c in table(OUTPUT).column_names if c not in skip and not c.startswith("source_")]
+
+
+def _season_phase(game_type: str, day: dt.date) -> str:
+    if game_type in ("4", "5"):
+        return "playoffs"
+    if day.month in (10, 11):
+        return "early"
+    if day.month in (12, 1, 2):
+        return "mid"
+    return "late"
+
+
+def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.Timestamp) -> pd.DataFrame:
+    """Step 5: every column of §4 for the placed players, unrounded, in no particular order."""
+    day, season = res.day, season_of(res.day)
+    stamp = pd.Timestamp(day)
+    schedule = frames[SCHEDULE]
+    opening = opening_night(schedule, season)
+    placed = res.placed
+    teams = sorted(set(placed["team"]) | set(placed["opp"]))
+
+    season_rows = in_season(frames[PGS], day, schedule)
+    history = dedup(season_rows, "player_lookup")
+    pgs = frames[PGS]
+    recent = pgs[(pgs["game_date"] < stamp).to_numpy() & row_seasons(pgs).isin([season - 1, season]).to_numpy()] if len(pgs) else pgs
+    hist = player_history(history, placed.index, day).reindex(placed.index)
+    tg = team_games_before(res.all_games, day, season)
+    tg = tg[tg["team"].isin(teams)]
+    pace = offense_pace(in_season(frames[TEAM_OFFENSE], day, schedule), teams)
+    defense = defense_window(in_season(frames[TEAM_DEFENSE], day, schedule), teams).reindex(teams)
+    comp = completeness(tg, season_rows, sorted(set(placed["team"])), day)
+    out_stars, has_data = absent_stars(history, tg, sorted(set(placed["team"])))
+    last_date = tg.drop_duplicates("team").set_index("team")["game_date"]
+
+    team, opp = placed["team"], placed["opp"]
+    out = pd.DataFrame(index=placed.index)
+    out["player_lookup"] = placed.index
+    out["universal_player_id"] = universal_ids(placed, frames[REGISTRY], recent, season)
+    out["game_id"] = placed["sid"]
+    out["game_date"] = stamp
+    out["team_abbr"], out["opponent_team_abbr"] = team, opp
+    out["current_points_line"] = placed["current_line"].astype("float64")
+    out["opening_points_line"] = placed["opening_line_value"].astype("float64")
+    out["line_movement"] = out["current_points_line"] - out["opening_points_line"]
+    out["current_points_line_source"] = placed["current_source"]
+    out["opening_points_line_source"] = placed["opening_source"]
+    opp_pace = opp.map(pace).astype("float64")
+    out["pace_differential"] = opp_pace - team.map(pace).astype("float64")
+    out["opponent_pace_last_10"] = opp_pace
+    out["opponent_ft_rate_allowed"] = opp.map(defense["ft_rate"]).astype("float64")
+    out["opponent_def_rating_last_10"] = opp.map(defense["def_rating"]).astype("float64")
+    out["home_game"] = placed["home_game"].astype(bool)
+    out["season_phase"] = [_season_phase(t, day) for t in placed["game_type"]]
+    for col in hist.columns:
+        if col not in ("n_appearances", "n30"):
+            out[col] = hist[col]
+    out = out.join(star_columns(placed, out_stars, has_data, hist["avg_usage_rate_last_7_games"]))
+    opp_last = pd.Series(last_date.reindex(opp.to_numpy()).to_numpy(), index=opp.index, dtype="datetime64[ns]")
+    out["opponent_days_rest"] = (stamp - opp_last).dt.days
+    out["player_age"] = ages(placed.index, frames[PLAYER_LIST], day)
+    out["player_status"] = "available"
+    today = res.all_games[res.all_games["game_date"] == stamp]
+    out["source_schedule_last_updated"] = today["processed_at"].max()
+    out["source_schedule_rows_found"] = float(len(res.games))
+    out["source_props_last_updated"] = pd.to_datetime(placed["props_last_updated"], utc=True)
+    out["source_props_rows_found"] = placed["props_rows"].astype("float64")
+    n30 = hist["n30"]
+    out["data_quality_tier"] = np.where(n30 >= 10, "high", np.where(n30 >= 5, "medium", "low"))
+    out["primary_source_used"] = "player_game_summary"
+    out = out.join(comp, on="team_abbr")
+    out["season_boundary_detected"] = day.month in (10, 11, 4)
+    out["backfill_bootstrap_mode"] = 0 <= (day - opening).days <= BOOTSTRAP_DAYS - 1
+    out["processing_decision_reason"] = "processed_successfully"
+    out["context_version"] = 1.0
+    out["created_at"] = out["processed_at"] = run_ts
+    out["has_prop_line"] = True
+    flags = pd.DataFrame(
+        {
+            "no_season_history": hist["n_appearances"] == 0,
+            "thin_history": (hist["n_appearances"] > 0) & (n30 < 3),
+            "upstream_incomplete": ~out["is_production_ready"].astype(bool),
+            "no_birth_date": out["player_age"].isna(),
+            "no_universal_id": out["universal_player_id"].isna(),
+        }
+    )
+    issues = []
+    for key, placed_issues in zip(placed.index, placed["issues"]):
+        found = set(placed_issues) | {f for f in flags.columns if flags.at[key, f]}
+        issues.append([i for i in _ISSUE_ORDER if i in found])
+    out["data_quality_issues"] = issues
+    out["processed_with_issues"] = [bool(i) for i in issues]
+    return out
+
+
+def _violations(rows: pd.DataFrame) -> list[str]:
+    """Contract invariants: REQUIRED filled, primary key unique, no ±Inf, NUMERIC within precision."""
+    spec = table(OUTPUT)
+    problems = []
+    if rows.duplicated(list(spec.primary_key)).any():
+        problems.append("duplicate primary key")
+    for col in spec.columns:
+        values = rows[col.name]
+        if col.required and values.isna().any():
+            problems.append(f"NULL in required column {col.name}")
+        if col.base_type in ("NUMERIC", "FLOAT64", "INT64") and not col.repeated:
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+            if np.isinf(numbers).any():
+                problems.append(f"infinite value in {col.name}")
+            if col.numeric_precision is not None:
+                limit = 10.0 ** (col.numeric_precision - (col.numeric_scale or 0))
+                if (numbers.abs() >= limit).any():
+                    problems.append(f"{col.name} out of range for {col.type}")
+    return problems
+
+
+def _typed(rows: pd.DataFrame) -> pd.DataFrame:
+    """INT64 as nullable Int64, BOOLEAN as nullable boolean (values unchanged)."""
+    for col in table(OUTPUT).columns:
+        if col.repeated:
+            continue
+        if col.base_type == "INT64":
+            rows[col.name] = pd.to_numeric(rows[col.name], errors="coerce").round().astype("Int64")
+        elif col.base_type in ("BOOL", "BOOLEAN"):
+            rows[col.name] = rows[col.name].astype("object").where(rows[col.name].notna(), None).astype("boolean")
+        elif col.base_type == "TIMESTAMP":
+            rows[col.name] = pd.to_datetime(rows[col.name], utc=True).astype("datetime64[ns, UTC]")
+        elif col.base_type == "DATE":
+            rows[col.name] = pd.to_datetime(rows[col.name]).astype("datetime64[ns]")
+    return rows
+
+
+def _result(res: Resolution, rows: pd.DataFrame) -> ProcessorResult:
+    """Map the Phase 3 outcome to the unit state and attach the result object."""
+    info = details(res, len(rows))
+    universe = len(res.universe)
+    state, reason, warnings = UNIT_STATE[res.outcome], None, []
+    if res.outcome in ("ok", "partial"):
+        info["rows_with_issues"] = int(sum(bool(i) for i in rows["data_quality_issues"]))
+        info["message"] = f"{len(rows)} players (odds_api {info['chosen_odds_api']}, bettingpros {info['chosen_bettingpros']}; unresolved {len(res.unresolved)})"
+        coverage = 100.0 * len(rows) / universe
+        if coverage < COVERAGE_MIN_PCT:
+            state, reason = "DEGRADED", f"coverage {round_half_away(coverage, 1):.1f}% below {COVERAGE_MIN_PCT:g}%"
+        if res.unresolved:
+            shown = ", ".join(f"{u['player_lookup']} ({u['reason']})" for u in res.unresolved[:10])
+            warnings.append(f"{len(res.unresolved)} unresolved: {shown}")
+    else:
+        reason = res.message
+        rows = empty_rows(table(OUTPUT))
+    return ProcessorResult(rows=rows, outcome=state, reason=reason, details=info, entities_eligible=universe, warnings=warnings)
+
+
+def compute(analysis_date: dt.date, inputs: Mapping[str, Any], run_timestamp: dt.datetime | None = None) -> ProcessorResult:
+    """Rows of `upcoming_player_game_context` for D, or the empty outcome that explains their absence."""
+    frames = normalize_inputs(inputs, tables=INPUT_TABLES)
+    run_ts = resolve_run_timestamp(run_timestamp)
+    res = resolve(analysis_date, frames)
+    if res.outcome not in ("ok", "partial"):
+        return _result(res, empty_rows(table(OUTPUT)))
+    rows = finalize(_context_rows(res, frames, run_ts), table(OUTPUT), hash_fields())
+    rows = _typed(rows.sort_values(["game_id", "player_lookup"], kind="mergesort").reset_index(drop=True))
+    problems = _violations(rows)
+    if problems:
+        failed = _result(res, rows)
+        return ProcessorResult(
+            rows=empty_rows(table(OUTPUT)), outcome="FAILED", reason="; ".join(problems), details={**failed.details, "outcome": "error", "message": "; ".join(problems)}, entities_eligible=failed.entities_eligible
+        )
+    return _result(res, rows)
+
+
+SPEC = ProcessorSpec(
+    name="upcoming_player_game_context",
+    phase=3,
+    output_table=OUTPUT,
+    date_column="game_date",
+    inputs=(
+        InputSpec(SCHEDULE, "season_to_date"),
+        InputSpec(ODDS, "same_date"),
+        InputSpec(BETTINGPROS, "same_date"),
+        InputSpec(PGS, "previous_season_to_date"),
+        InputSpec(TEAM_OFFENSE, "season_to_date"),
+        InputSpec(TEAM_DEFENSE, "season_to_date"),
+        InputSpec(REGISTRY, "all"),
+        InputSpec(PLAYER_LIST, "all"),
+    ),
+    compute=compute,
+    upstreams=(),
+    needs_context=False,
+    bootstrap_skip=False,
+    description="Pre-game context of every player with a points prop (Odds API, else BettingPros per player).",
+    wrapper="backfill_jobs/analytics/upcoming_player_game_context/upcoming_player_game_context_analytics_backfill.py",
+)

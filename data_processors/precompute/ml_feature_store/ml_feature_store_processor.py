@@ -1,0 +1,363 @@
+"""Phase 4 `ml_feature_store`: one 25-feature vector per context player (spec §C).
+
+Gathers, per player with a game on D, the same-date Phase 4 rows (daily cache, composite
+factors, shot zones, the opponent's team defense), Phase 3 history aggregates and the
+context row into one input frame, hands it to the pure formulas of `features.py`, and adds
+completeness, source tracking and bookkeeping. Writes `nba_predictions.ml_feature_store_v2`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_processors.precompute import conventions as cv
+from data_processors.precompute.ml_feature_store.features import FEATURE_NAMES, compute_features, quality_and_source
+from nba_backfill.constants import ML_MIN_RECENT_GAMES, PLAYER_COMPLETENESS_WINDOW_GAMES
+from nba_backfill.frames import normalize_frame, resolve_run_timestamp
+from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
+from nba_backfill.tables import TableSpec, table
+
+OUTPUT = "nba_predictions.ml_feature_store_v2"
+CONTEXT = "nba_analytics.upcoming_player_game_context"
+PGS = "nba_analytics.player_game_summary"
+TEAM_OFFENSE = "nba_analytics.team_offense_game_summary"
+SCHEDULE = "nba_raw.nbac_schedule"
+DAILY_CACHE = "nba_precompute.player_daily_cache"
+COMPOSITE = "nba_precompute.player_composite_factors"
+SHOT_ZONE = "nba_precompute.player_shot_zone_analysis"
+TEAM_DEFENSE = "nba_precompute.team_defense_zone_analysis"
+
+FEATURE_VERSION = "v1_baseline_25"
+L_WINDOW = 10  # L = the newest <= 10 active games (§C.3)
+
+HASH_FIELDS = (
+    "player_lookup", "universal_player_id", "game_date", "game_id", "features", "feature_names",
+    "feature_count", "feature_version", "feature_quality_score", "opponent_team_abbr", "is_home",
+    "days_rest", "data_source", "early_season_flag", "insufficient_data_reason",
+)
+
+
+class Upstream:
+    """One same-date Phase 4 upstream: its table, date/key columns, columns read, and naming."""
+
+    def __init__(self, table_name: str, date_col: str, key: str, prefix: str, source: str, issue: str, cols: tuple[str, ...]):
+        self.table, self.date_col, self.key, self.prefix = table_name, date_col, key, prefix
+        self.source, self.issue, self.cols = source, issue, cols
+
+
+#: In the order of `data_quality_issues` (§C.8). `key` is the context column matched against.
+UPSTREAMS = (
+    Upstream(DAILY_CACHE, "cache_date", "player_lookup", "dc", "daily_cache", "player_daily_cache",
+             ("points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
+              "games_in_last_7_days", "minutes_avg_last_10", "team_pace_last_10", "team_off_rating_last_10")),
+    Upstream(COMPOSITE, "game_date", "player_lookup", "cf", "composite", "player_composite_factors",
+             ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score")),
+    Upstream(SHOT_ZONE, "analysis_date", "player_lookup", "sz", "shot_zones", "player_shot_zone",
+             ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")),
+    Upstream(TEAM_DEFENSE, "analysis_date", "opponent_team_abbr", "td", "team_defense", "team_defense_zone",
+             ("defensive_rating_last_15", "opponent_pace")),
+)
+
+
+def _upstream_columns(up: Upstream) -> tuple[str, ...]:
+    key = "team_abbr" if up.key == "opponent_team_abbr" else "player_lookup"
+    return (key, up.date_col, *up.cols, "is_production_ready", "data_hash", "processed_at")
+
+
+#: Every column read, per input table (also the loader's column list in SPEC).
+READ_COLUMNS: dict[str, tuple[str, ...]] = {
+    CONTEXT: ("player_lookup", "universal_player_id", "game_id", "game_date", "team_abbr", "opponent_team_abbr",
+              "home_game", "back_to_back", "season_phase", "days_rest", "opponent_days_rest", "player_status",
+              "is_production_ready", "processed_at"),
+    **{u.table: _upstream_columns(u) for u in UPSTREAMS},
+    PGS: ("player_lookup", "universal_player_id", "game_id", "game_date", "season_year", "team_abbr", "points",
+          "ft_makes", "minutes_played", "is_active", "processed_at"),
+    TEAM_OFFENSE: ("game_id", "game_date", "team_abbr", "season_year", "win_flag", "processed_at"),
+    SCHEDULE: ("game_id", "game_date", "season_year", "home_team_tricode", "away_team_tricode", "game_status",
+               "is_regular_season", "is_playoffs"),
+}
+
+
+def normalize_read_columns(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """normalize_inputs restricted to READ_COLUMNS: same dtype rules, without materializing the
+    ~80 unread contract columns of a season of player_game_summary on every call."""
+    frames: dict[str, pd.DataFrame] = {}
+    for name, cols in READ_COLUMNS.items():
+        spec = table(name)
+        sub = dataclasses.replace(spec, columns=tuple(spec.column(c) for c in cols))
+        data = inputs.get(name)
+        data = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data or []))
+        frames[name] = normalize_frame(data[[c for c in cols if c in data.columns]], sub)
+    return frames
+
+
+def compute(
+    analysis_date: dt.date,
+    inputs: Mapping[str, pd.DataFrame | list[dict[str, Any]]],
+    run_timestamp: dt.datetime | None = None,
+) -> ProcessorResult:
+    """Feature rows for every context player of D, or the outcome that explains their absence."""
+    frames = normalize_read_columns(inputs)
+    run_ts = resolve_run_timestamp(run_timestamp)
+    out_table = table(OUTPUT)
+    schedule = frames[SCHEDULE]
+    boot = cv.bootstrap_result(analysis_date, schedule, out_table)
+    if boot is not None:
+        return boot
+    day = pd.Timestamp(analysis_date)
+    ctx = frames[CONTEXT]
+    ctx = cv.dedup_latest(ctx[ctx["game_date"] == day], "player_lookup")
+    if ctx.empty:
+        return empty_outcome(analysis_date, schedule, out_table)
+    ctx = ctx.sort_values("player_lookup", kind="mergesort").reset_index(drop=True)
+
+    players = player_inputs(ctx, frames, analysis_date)
+    values, tags = compute_features(players)
+    score, source = quality_and_source(tags)
+    problem = vector_problem(players["player_lookup"], values)
+    if problem is None:
+        rows = assemble(players, values, score, source, analysis_date, run_ts)
+        rows = integer_columns(cv.finalize(rows, out_table, HASH_FIELDS), out_table)
+        problem = invariant_problem(rows, out_table)
+    if problem is not None:
+        return ProcessorResult(rows=cv.empty_rows(out_table), outcome="FAILED", reason=problem)
+    return ProcessorResult(rows=rows, outcome="COMPLETE", entities_eligible=len(rows))
+
+
+def empty_outcome(day: dt.date, schedule: pd.DataFrame, out_table: TableSpec) -> ProcessorResult:
+    """No context rows: EXPECTED_EMPTY when the schedule has no game on D, else FAILED (§0.3)."""
+    flags = schedule["is_regular_season"].fillna(False).astype(bool) | schedule["is_playoffs"].fillna(False).astype(bool)
+    todays = schedule[flags & (schedule["game_date"] == pd.Timestamp(day))]
+    n = len(todays[["home_team_tricode", "away_team_tricode"]].drop_duplicates())
+    rows = cv.empty_rows(out_table)
+    if n == 0:
+        return ProcessorResult(rows=rows, outcome="EXPECTED_EMPTY", reason=f"no games on {day.isoformat()}")
+    reason = (
+        f"no upcoming_player_game_context rows for {day.isoformat()} "
+        f"although the schedule lists {n} game(s) on that date"
+    )
+    return ProcessorResult(rows=rows, outcome="FAILED", reason=reason)
+
+
+def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
+    """One row per context player with every input of the features and bookkeeping columns."""
+    schedule = frames[SCHEDULE]
+    out = ctx.copy()
+    for up in UPSTREAMS:
+        out = out.merge(upstream_rows(frames[up.table], up, day), how="left", left_on=up.key, right_on=f"_{up.prefix}_key")
+    pgs = frames[PGS]
+    hist = cv.history(pgs[pgs["player_lookup"].isin(set(ctx["player_lookup"]))], "player_lookup", day, schedule)
+    out = out.merge(history_aggregates(hist), how="left", left_on="player_lookup", right_index=True)
+    out = out.merge(team_record(frames[TEAM_OFFENSE], set(ctx["team_abbr"].dropna()), day, schedule),
+                    how="left", left_on="team_abbr", right_index=True)
+    upid = out["universal_player_id"].where(out["universal_player_id"].notna(), out["h_upid"]).astype(object)
+    out["universal_player_id"] = upid.where(upid.notna(), None)
+    out["completeness_team"] = out["h_team"].where(out["h_team"].notna(), out["team_abbr"])
+    comp = cv.completeness(
+        out[["player_lookup", "completeness_team"]].rename(columns={"player_lookup": "entity", "completeness_team": "team"}),
+        hist[["player_lookup", "game_date"]].rename(columns={"player_lookup": "entity"}),
+        cv.team_final_dates(schedule, day),
+        day=day,
+        last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
+    )
+    out = out.merge(comp, how="left", left_on="player_lookup", right_index=True)
+    return out.reset_index(drop=True)
+
+
+def upstream_rows(df: pd.DataFrame, up: Upstream, day: dt.date) -> pd.DataFrame:
+    """The upstream's rows dated D, one per key (greatest processed_at), columns prefixed."""
+    key = "team_abbr" if up.key == "opponent_team_abbr" else "player_lookup"
+    rows = df[(df[up.date_col] == pd.Timestamp(day)) & df[key].notna()]
+    rows = rows.sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
+    rows = rows.drop_duplicates(subset=[key], keep="first")
+    cols = [key, *up.cols, "is_production_ready", "data_hash", "processed_at"]
+    renamed = {key: f"_{up.prefix}_key", **{c: f"{up.prefix}_{c}" for c in cols if c != key}}
+    return rows[cols].rename(columns=renamed).assign(**{f"{up.prefix}_found": True})
+
+
+def _group_starts(codes: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal codes (rows grouped contiguously)."""
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, dtype="int64")
+
+
+def history_aggregates(hist: pd.DataFrame) -> pd.DataFrame:
+    """Per player: id/team fallbacks from H(P) and the Phase 3 aggregates over active games and L.
+
+    `hist` is `conventions.history` output (grouped by player, newest first). Everything is one
+    numpy pass over integer player codes; a mean is the sum of the non-NULL values over their
+    count (NaN when there are none).
+    """
+    codes, players = pd.factorize(hist["player_lookup"])
+    n = len(players)
+    starts = _group_starts(codes)
+    upid = hist["universal_player_id"].to_numpy(dtype=object)
+    has_id = hist["universal_player_id"].notna().to_numpy()
+    id_starts = _group_starts(codes[has_id])
+    agg = pd.DataFrame({"h_team": hist["team_abbr"].to_numpy(dtype=object)[starts]}, index=players)
+    agg["h_upid"] = pd.Series(upid[has_id][id_starts], index=players[codes[has_id][id_starts]], dtype=object)
+
+    active = (hist["is_active"].fillna(False).astype(bool) & (hist["minutes_played"].fillna(0) > 0)).to_numpy()
+    ac = codes[active]
+    a_starts = _group_starts(ac)
+    rank = np.arange(len(ac)) - np.repeat(a_starts, np.diff(np.r_[a_starts, len(ac)]))
+    pts = hist["points"].to_numpy(dtype="float64")[active]
+    mins = hist["minutes_played"].to_numpy(dtype="float64")[active]
+    ft = hist["ft_makes"].to_numpy(dtype="float64")[active]
+    in_l, in_5 = rank < L_WINDOW, rank < ML_MIN_RECENT_GAMES
+
+    def total(values: np.ndarray, mask: np.ndarray | bool = True) -> np.ndarray:
+        return np.bincount(ac, weights=np.where(mask, np.nan_to_num(values), 0.0), minlength=n)
+
+    def mean(values: np.ndarray, mask: np.ndarray | bool = True) -> np.ndarray:
+        count = np.bincount(ac, weights=(mask & ~np.isnan(values)).astype("float64"), minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(count > 0, total(values, mask & ~np.isnan(values)) / count, np.nan)
+
+    games5 = np.bincount(ac, weights=in_5.astype("float64"), minlength=n)
+    stats = pd.DataFrame(
+        {
+            "p3_last5": np.where(games5 >= ML_MIN_RECENT_GAMES, mean(pts, in_5), np.nan),
+            "p3_last10": mean(pts, in_l),
+            "p3_season": mean(pts),
+            "p3_minutes_season": mean(mins),
+            "l_games": np.bincount(ac, weights=in_l.astype("float64"), minlength=n),
+            "l_minutes_mean": mean(mins, in_l),
+            "l_points_sum": total(pts, in_l),
+            "l_ft_sum": total(ft, in_l),
+            "trend_a": mean(pts, rank < 3),
+            "trend_b": mean(pts, in_5 & (rank >= 3)),
+        },
+        index=players,
+    )
+    return agg.join(stats)
+
+
+def team_record(team_off: pd.DataFrame, teams: set[str], day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
+    """Per team: in-season de-duplicated games before D and wins (NULL win_flag = loss)."""
+    rows = cv.history(team_off[team_off["team_abbr"].isin(teams)], "team_abbr", day, schedule)
+    wins = rows["win_flag"].fillna(False).astype(bool).astype("float64")
+    grouped = wins.groupby(rows["team_abbr"], sort=False)
+    return pd.DataFrame({"team_games": grouped.size().astype("float64"), "team_wins": grouped.sum()})
+
+
+def _ready(series: pd.Series) -> np.ndarray:
+    """is_production_ready with NULL (and absent rows) as FALSE."""
+    return series.astype("boolean").fillna(False).astype(bool).to_numpy()
+
+
+def assemble(
+    players: pd.DataFrame, values: np.ndarray, score: np.ndarray, source: list[str], day: dt.date, run_ts: pd.Timestamp
+) -> pd.DataFrame:
+    """Output rows (unrounded, unhashed) from the joined inputs and the computed features."""
+    n = len(players)
+    rows = pd.DataFrame(
+        {
+            "player_lookup": players["player_lookup"],
+            "universal_player_id": players["universal_player_id"],
+            "game_date": [day] * n,
+            "game_id": players["game_id"],
+            "features": [[float(v) for v in row] for row in values],
+            "feature_names": [list(FEATURE_NAMES) for _ in range(n)],
+            "feature_count": len(FEATURE_NAMES),
+            "feature_version": FEATURE_VERSION,
+            "feature_generation_time_ms": None,
+            "feature_quality_score": score,
+            "opponent_team_abbr": players["opponent_team_abbr"],
+            "is_home": players["home_game"].astype("boolean"),
+            "days_rest": players["days_rest"],
+            "data_source": source,
+            "early_season_flag": False,
+            "insufficient_data_reason": None,
+            "expected_games_count": players["expected"],
+            "actual_games_count": players["actual"],
+            "completeness_percentage": players["pct"],
+            "missing_games_count": players["missing"],
+            "updated_at": None,
+        }
+    )
+    ready = players["pct"].to_numpy() >= 90.0
+    issues: list[list[str]] = [["own_data_incomplete"] if not ok else [] for ok in ready]
+    ctx_ready = _ready(players["is_production_ready"])
+    ready &= ctx_ready
+    for i in np.flatnonzero(~ctx_ready):
+        issues[i].append("upstream_player_context_incomplete")
+    for up in UPSTREAMS:
+        p = up.prefix
+        found = players[f"{p}_found"].fillna(False).astype(bool).to_numpy()
+        up_ready = found & _ready(players[f"{p}_is_production_ready"])
+        ready &= up_ready
+        for i in np.flatnonzero(~up_ready):
+            issues[i].append(f"upstream_{up.issue}_{'incomplete' if found[i] else 'missing'}")
+        rows[f"source_{up.source}_last_updated"] = players[f"{p}_processed_at"].where(found)
+        rows[f"source_{up.source}_rows_found"] = found.astype("int64")
+        rows[f"source_{up.source}_completeness_pct"] = np.where(found, 100.0, 0.0)
+        rows[f"source_{up.source}_hash"] = players[f"{p}_data_hash"].where(found, None)
+    rows["is_production_ready"] = ready
+    rows["data_quality_issues"] = issues
+    for col, value in cv.bookkeeping(day, run_ts).items():
+        rows[col] = value
+    return rows
+
+
+def integer_columns(rows: pd.DataFrame, out_table: TableSpec) -> pd.DataFrame:
+    """INT64 columns as nullable Int64, so integers are not written as floats (hash is unaffected)."""
+    for col in out_table.columns:
+        if col.base_type == "INT64" and not col.repeated:
+            rows[col.name] = pd.to_numeric(rows[col.name].astype(object), errors="coerce").astype("Int64")
+    return rows
+
+
+def invariant_problem(rows: pd.DataFrame, out_table: TableSpec) -> str | None:
+    """The first contract invariant the rows violate (§1.2), or None."""
+    key = list(out_table.primary_key)
+    if rows.duplicated(subset=key).any():
+        return f"duplicate primary key {key} in output"
+    for col in out_table.columns:
+        series = rows[col.name]
+        if col.required and series.isna().any():
+            return f"NULL in REQUIRED column {col.name}"
+        if col.base_type in ("NUMERIC", "FLOAT64", "INT64") and not col.repeated:
+            nums = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            if np.isinf(nums).any():
+                return f"infinite value in {col.name}"
+            if col.numeric_precision is not None and (np.abs(nums[~np.isnan(nums)]) >= 10.0 ** (col.numeric_precision - (col.numeric_scale or 0))).any():
+                return f"value out of NUMERIC range in {col.name}"
+    if rows["feature_quality_score"].isna().any():
+        return "NaN feature_quality_score"
+    return None
+
+
+def vector_problem(players: pd.Series, values: np.ndarray) -> str | None:
+    """Every feature vector must be 25 finite float64 numbers (checked before hashing)."""
+    if values.shape[1:] != (len(FEATURE_NAMES),):
+        return f"feature matrix has shape {values.shape}, expected (n, {len(FEATURE_NAMES)})"
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        return f"non-finite feature value for {players[bad].iloc[0]}"
+    return None
+
+
+def _spec_inputs() -> tuple[InputSpec, ...]:
+    windows = {CONTEXT: "same_date", **{u.table: "same_date" for u in UPSTREAMS},
+               PGS: "season_to_date", TEAM_OFFENSE: "season_to_date", SCHEDULE: "season_to_date"}
+    return tuple(InputSpec(name, windows[name], columns=cols) for name, cols in READ_COLUMNS.items())
+
+
+SPEC = ProcessorSpec(
+    name="ml_feature_store",
+    phase=4,
+    output_table=OUTPUT,
+    date_column="game_date",
+    inputs=_spec_inputs(),
+    compute=compute,
+    upstreams=("team_defense_zone_analysis", "player_shot_zone_analysis", "player_composite_factors", "player_daily_cache"),
+    needs_context=True,
+    bootstrap_skip=True,
+    description="25-feature vector per player with a game on D, with provenance tags and a quality score",
+    wrapper="backfill_jobs/precompute/ml_feature_store/ml_feature_store_precompute_backfill.py",
+)

@@ -1,0 +1,80 @@
+"""What a dry run prints besides the plan: per-date Phase 3 availability (reads only)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from rich.table import Table
+
+from nba_backfill.console import out
+from nba_backfill.dates import season_of, season_start
+from nba_backfill.engine.runner import PHASE3_TABLES, RunRequest
+from nba_backfill.engine.status import partition_counts
+from nba_backfill.engine.summary import RunSummary
+from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
+from nba_backfill.warehouse.base import Warehouse
+
+
+def _planned_days(summary: RunSummary) -> list[dt.date]:
+    return sorted({o.day for o in summary.outcomes if o.state == "WILL_RUN"} |
+                  {o.day for o in summary.outcomes if not o.skipped_as_done and o.state != "NO_GAMES"})
+
+
+def props_availability(warehouse: Warehouse, registry: Registry, days: list[dt.date]) -> list[dict[str, Any]]:
+    """The Phase 3 processor's per-date availability (games, players per source), via its own pure function."""
+    from data_processors.analytics.upcoming_player_game_context.availability import availability
+
+    from nba_backfill.engine.loader import BlockInputs
+    from nba_backfill.engine.plan import season_blocks
+
+    spec = registry.get(CONTEXT_PROCESSOR)
+    rows: list[dict[str, Any]] = []
+    for block in season_blocks(days):
+        inputs = BlockInputs(warehouse, spec, block)
+        for day in block:
+            info = dict(availability(day, inputs.for_date(day)))
+            info["date"] = day.isoformat()
+            rows.append(info)
+    return rows
+
+
+def availability_report(warehouse: Warehouse, registry: Registry, request: RunRequest, summary: RunSummary) -> list[dict[str, Any]]:
+    days = _planned_days(summary)
+    if not days:
+        return []
+    if CONTEXT_PROCESSOR in request.processors:
+        return props_availability(warehouse, registry, days)
+    lo, hi = min(days), max(days)
+    games = partition_counts(warehouse, "nba_raw.nbac_schedule", "game_date", lo, hi)
+    context = partition_counts(warehouse, "nba_analytics.upcoming_player_game_context", "game_date", lo, hi)
+    history = {name: partition_counts(warehouse, name, "game_date", season_start(season_of(lo)), hi) for name in PHASE3_TABLES}
+    out_rows = []
+    for day in days:
+        missing = sorted({d.isoformat() for name, counts in history.items() for d in _final_before(day, games, counts)})
+        out_rows.append({"date": day.isoformat(), "schedule_rows": games.get(day, 0), "context_players": context.get(day, 0),
+                         "phase3_gap_dates": missing[:5], "phase3_gaps": len(missing)})
+    return out_rows
+
+
+def _final_before(day: dt.date, games: dict[dt.date, int], counts: dict[dt.date, int]) -> list[dt.date]:
+    return [d for d in games if d < day and season_of(d) == season_of(day) and not counts.get(d)]
+
+
+def render_availability(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        out.print("Nothing to run in this range.")
+        return
+    keys = [k for k in rows[0] if k != "date" and not isinstance(rows[0][k], (list, dict))]
+    table = Table(title="Phase 3 availability per date")
+    table.add_column("date")
+    for k in keys:
+        table.add_column(k.replace("_", " "), justify="right")
+    table.add_column("note")
+    for r in rows:
+        note = r.get("message") or (f"⚠ {r['phase3_gaps']} Phase 3 gap dates in lookback: {', '.join(r['phase3_gap_dates'])}" if r.get("phase3_gaps") else "")
+        table.add_row(r["date"], *[str(r.get(k, "")) for k in keys], str(note))
+    out.print(table)
+
+
+__all__ = ["availability_report", "props_availability", "render_availability", "pd"]
