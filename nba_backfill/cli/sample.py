@@ -26,11 +26,11 @@ def load(
     Example:
         nba-backfill sample load --seasons 2021-22 --through 2021-12-31
     """
-    from nba_backfill.sample_data import generate_sample_data
-
     labels = [s for s in (p.strip() for p in seasons.split(",")) if s]
     years = [parse_season_label(s) for s in labels]
     last = parse_iso_date(through) if through else None
+    from nba_backfill.sample_data import generate_sample_data
+
     app_ctx = o.app_context(ctx)
     t0 = time.perf_counter()
     counts = generate_sample_data(app_ctx.warehouse(), years, seed=seed, through=last)

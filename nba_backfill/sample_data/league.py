@@ -93,7 +93,7 @@ class Players:
         self._taken.update({key, bp})
         kind = int(rng.choice(3, p=[0.4, 0.35, 0.25]))
         zone = np.array([[0.38, 0.17, 0.45], [0.42, 0.16, 0.42], [0.68, 0.13, 0.19]][kind]) * rng.uniform(0.8, 1.2, 3)
-        pct = np.array([[0.56, 0.42, 0.365], [0.58, 0.415, 0.36], [0.62, 0.40, 0.33]][kind]) + rng.normal(0, 0.025, 3)
+        pct = np.array([[0.55, 0.41, 0.355], [0.57, 0.405, 0.35], [0.61, 0.39, 0.32]][kind]) + rng.normal(0, 0.025, 3)
         rates = np.array([
             rng.uniform(0.15, 0.38) * (1.2 if kind == 2 else 1.0), np.clip(rng.normal(0.78 - 0.06 * (kind == 2), 0.06), 0.5, 0.95),
             (0.7, 1.0, 1.7)[kind] * rng.uniform(0.8, 1.2), (1.7, 0.9, 0.6)[kind] * rng.uniform(0.7, 1.3),
@@ -211,7 +211,7 @@ def _in_season(seed: int, season: int, players: Players, rosters: dict[str, list
     for _ in range(int(rng.integers(12, 21))):
         day = dec15 + dt.timedelta(days=int(rng.integers(0, span + 1)))
         a, b = (TRICODES[i] for i in rng.choice(len(TRICODES), 2, replace=False))
-        events.append((day, 0, a, 1 + int(rng.random() < 0.25), b))
+        events.append((day, 0, a, 1 + int(rng.random() < 0.15), b))
     n_moves = 50 if season == 2021 else 70
     for _ in range(n_moves):
         day = dt.date(season, 11, 15) + dt.timedelta(days=int(rng.integers(0, 135)))

@@ -11,7 +11,9 @@ literal transpilation runs on DuckDB but gives a different answer than BigQuery 
 - ARRAY_AGG(... LIMIT n) has no DuckDB equivalent: aggregate, then slice.
 - Float literals (0.5, 1e3) are FLOAT64 in BigQuery but DECIMAL in DuckDB.
 - CAST(x AS NUMERIC) is NUMERIC(38,9) in BigQuery, DECIMAL(18,3) in DuckDB.
-- `project.dataset.table` becomes `dataset.table` (one schema per dataset).
+- `project.dataset.table` becomes `dataset.table` (one schema per dataset);
+  `[dataset.]INFORMATION_SCHEMA.VIEW` becomes DuckDB's `information_schema.view`
+  (restricted to the dataset's schema when one is named).
 - Named parameters `@x` become `$x`.
 
 SAFE_DIVIDE, IF, IFNULL, COUNTIF, QUALIFY, `IN UNNEST(@list)`, array subscripts and
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from nba_backfill.errors import TerminalWarehouseError
@@ -63,11 +66,20 @@ def translate(sql: str) -> Translation:
         raise TerminalWarehouseError(f"cannot parse BigQuery SQL: {exc}") from exc
     params = tuple(sorted(parameter_names(tree)))
     tree = rewrite(tree)
+    generator = Dialect.get_or_raise("duckdb").generator(unsupported_level=ErrorLevel.IGNORE)
     try:
-        out = tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+        out = generator.generate(tree)
     except SqlglotError as exc:
         raise TerminalWarehouseError(f"cannot translate BigQuery SQL to DuckDB: {exc}") from exc
+    problems = [m for m in generator.unsupported_messages if not _harmless(m)]
+    if problems:
+        raise TerminalWarehouseError(f"cannot translate BigQuery SQL to DuckDB: {'; '.join(problems)}")
     return Translation(out, params)
+
+
+def _harmless(message: str) -> bool:
+    """sqlglot warnings that do not apply here: the DuckDB session time zone is UTC, as BigQuery's."""
+    return "timezone" in message.lower() or "time zone" in message.lower()
 
 
 def parameter_names(tree: exp.Expression) -> set[str]:
@@ -88,10 +100,25 @@ def rewrite(tree: exp.Expression) -> exp.Expression:
 
 
 def _drop_project(tree: exp.Expression) -> exp.Expression:
-    for table in tree.find_all(exp.Table):
+    for table in list(tree.find_all(exp.Table)):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)
+        if table.name.lower().startswith("information_schema."):
+            _information_schema(table)
     return tree
+
+
+def _information_schema(table: exp.Table) -> None:
+    """`[dataset.]INFORMATION_SCHEMA.VIEW` → DuckDB's `information_schema.view` (per dataset: filtered)."""
+    view = table.name.split(".", 1)[1].lower()
+    dataset = table.db
+    alias = table.alias or view
+    source = exp.Table(this=exp.to_identifier(view), db=exp.to_identifier("information_schema"))
+    if not dataset:
+        table.replace(exp.alias_(source, alias, table=True))
+        return
+    select = exp.select("*").from_(source).where(exp.column("table_schema").eq(exp.Literal.string(dataset)))
+    table.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
 
 def _wrap(node: exp.Expression, build: Callable[[exp.Expression], exp.Expression]) -> None:

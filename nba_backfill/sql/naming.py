@@ -24,8 +24,9 @@ def _parse(sql: str) -> exp.Expression:
 
 
 def _warehouse_tables(tree: exp.Expression) -> list[exp.Table]:
-    """Table nodes that name a real table (`dataset.table`); CTE names never carry a dataset."""
-    return [t for t in tree.find_all(exp.Table) if t.name and t.db]
+    """Table nodes that name a real table (`dataset.table`): CTE names never carry a dataset,
+    and `dataset.INFORMATION_SCHEMA.X` is metadata, not a registry table."""
+    return [t for t in tree.find_all(exp.Table) if t.name and t.db and "." not in t.name]
 
 
 def registry_name(table: exp.Table) -> str:

@@ -43,7 +43,7 @@ def arrow_type(col: Column) -> pa.DataType:
         try:
             scalar = _SCALARS[base]
         except KeyError:
-            raise ValidationError(f"column {col.name}: unsupported contract type {col.type}") from None
+            raise ValidationError(f"unsupported contract type {col.type}") from None
     return pa.list_(scalar) if col.repeated else scalar
 
 
@@ -68,14 +68,16 @@ def to_arrow(rows: pd.DataFrame, table: TableSpec) -> pa.Table:
     n = len(rows)
     arrays = []
     for col in table.columns:
-        if col.name in rows.columns:
-            series = rows[col.name].reset_index(drop=True)
-        else:
-            series = pd.Series([None] * n, dtype="object")
+        if col.name not in rows.columns:
+            if n and col.required:
+                raise ValidationError(f"{table.name}.{col.name} is REQUIRED but missing")
+            arrays.append(_missing(col, n))
+            continue
+        series = rows[col.name]
         try:
             array = _convert(series, col)
-        except ValidationError:
-            raise
+        except ValidationError as exc:
+            raise ValidationError(f"{table.name}.{col.name}: {exc}") from exc
         except (ValueError, TypeError, OverflowError, ArithmeticError, pa.ArrowException) as exc:
             raise ValidationError(f"{table.name}.{col.name}: cannot convert to {col.type}: {exc}") from exc
         if col.required and array.null_count:
@@ -84,10 +86,20 @@ def to_arrow(rows: pd.DataFrame, table: TableSpec) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=arrow_schema(table))
 
 
+def _missing(col: Column, n: int) -> pa.Array:
+    """An absent column: NULLs, or empty arrays for a repeated column."""
+    kind = arrow_type(col)
+    if col.repeated:
+        return pa.array([[]] * n, type=kind)
+    return pa.nulls(n, type=kind)
+
+
 def _convert(series: pd.Series, col: Column) -> pa.Array:
+    """One column as an Arrow array; typed dtypes take a vectorized path, object dtype is parsed."""
     if col.repeated:
         return _list_array(series, col)
     base = col.base_type
+    dtype = series.dtype
     if base == "NUMERIC":
         return _decimal_array(series, col)
     if base == "DATE":
@@ -95,15 +107,24 @@ def _convert(series: pd.Series, col: Column) -> pa.Array:
     if base == "TIMESTAMP":
         return _timestamp_array(series)
     if base == "INT64":
-        return pa.array(_integers(series), type=pa.int64(), from_pandas=True)
+        return _int_array(series)
     if base == "FLOAT64":
-        return pa.array(pd.to_numeric(series, errors="raise").astype("float64"), type=pa.float64(), from_pandas=True)
+        if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+            return pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(), from_pandas=True)
+        return pa.array(pd.to_numeric(_objects(series)).astype("float64"), type=pa.float64(), from_pandas=True)
     if base in ("BOOLEAN", "BOOL"):
+        if pd.api.types.is_bool_dtype(dtype):
+            return pa.array(series, type=pa.bool_(), from_pandas=True)
         return pa.array(_objects(series).astype("boolean"), type=pa.bool_(), from_pandas=True)
     if base == "JSON":
-        values = [v if v is None or isinstance(v, str) else json.dumps(v, sort_keys=True) for v in _objects(series)]
+        values = [
+            v if v is None or isinstance(v, str) else json.dumps(v, sort_keys=True) for v in _objects(series)
+        ]
         return pa.array(values, type=pa.string())
-    return pa.array(_objects(series), type=pa.string(), from_pandas=True)
+    try:
+        return pa.array(series, type=pa.string(), from_pandas=True)
+    except pa.ArrowException as exc:
+        raise ValidationError(f"non-string value in a STRING column ({exc})") from exc
 
 
 def _objects(series: pd.Series) -> pd.Series:
@@ -112,11 +133,19 @@ def _objects(series: pd.Series) -> pd.Series:
     return out.where(series.notna(), None)
 
 
-def _integers(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_integer_dtype(series.dtype):
-        return series.astype("Int64")
-    numeric = pd.to_numeric(_objects(series), errors="raise")
-    return numeric.astype("Int64")  # raises on non-integral floats
+def _int_array(series: pd.Series) -> pa.Array:
+    dtype = series.dtype
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return pa.array(series, from_pandas=True).cast(pa.int64())
+    if pd.api.types.is_float_dtype(dtype):
+        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        floats = pd.to_numeric(_objects(series)).astype("float64").to_numpy()
+    valid = ~np.isnan(floats)
+    filled = np.where(valid, floats, 0.0)
+    if (filled != np.trunc(filled)).any():
+        raise ValidationError(f"non-integral value {filled[filled != np.trunc(filled)][0]!r} in an INT64 column")
+    return pa.array(filled.astype(np.int64), type=pa.int64(), mask=~valid)
 
 
 def _date_array(series: pd.Series) -> pa.Array:
@@ -126,16 +155,22 @@ def _date_array(series: pd.Series) -> pa.Array:
             values = series.dt.tz_convert("UTC").dt.tz_localize(None)
     else:
         objs = _objects(series)
+        if all(v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)) for v in objs):
+            return pa.array(objs, type=pa.date32(), from_pandas=True)
         values = pd.to_datetime(
             objs.map(lambda v: v.isoformat() if isinstance(v, (dt.date, pd.Timestamp)) else v), format="ISO8601"
         )
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     values = values.dt.floor("D").astype("datetime64[us]")
     return pa.array(values, type=pa.timestamp("us"), from_pandas=True).cast(pa.date32())
 
 
 def _timestamp_array(series: pd.Series) -> pa.Array:
+    if isinstance(series.dtype, pd.DatetimeTZDtype):  # Arrow keeps UTC instants: relabel only
+        return pa.array(series, from_pandas=True).cast(pa.timestamp("us", tz="UTC"))
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dt.tz_localize("UTC") if series.dt.tz is None else series.dt.tz_convert("UTC")
+        values = series.dt.tz_localize("UTC")
     else:
         objs = _objects(series)
         values = pd.to_datetime(
@@ -150,22 +185,25 @@ def _decimal_array(series: pd.Series, col: Column) -> pa.Array:
     precision, scale = col.numeric_precision or 38, col.numeric_scale or 9
     if precision > _FAST_PRECISION:
         return _decimal_array_exact(series, col, precision, scale)
-    floats = pd.to_numeric(_objects(series).map(_as_float), errors="raise").astype("float64").to_numpy()
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype):
+        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        floats = pd.to_numeric(_objects(series).map(_as_float)).astype("float64").to_numpy()
     valid = ~np.isnan(floats)
     factor = 10.0**scale
     filled = np.where(valid, floats, 0.0)
     if not np.isfinite(filled).all():
-        raise ValidationError(f"column {col.name}: infinite value cannot be NUMERIC")
+        raise ValidationError("infinite value cannot be NUMERIC")
     unscaled = np.rint(filled * factor)
     # x has at most `scale` decimals (by its shortest repr) iff the nearest double to
     # unscaled / 10**scale is x itself; IEEE division is correctly rounded.
     inexact = valid & (unscaled / factor != filled)
     if inexact.any():
         bad = floats[inexact][0]
-        raise ValidationError(f"column {col.name}: value {bad!r} has more than {scale} decimal(s) ({col.type})")
+        raise ValidationError(f"value {bad!r} has more than {scale} decimal(s) ({col.type})")
     if (np.abs(unscaled) >= 10.0**precision).any():
         bad = floats[np.abs(unscaled) >= 10.0**precision][0]
-        raise ValidationError(f"column {col.name}: value {bad!r} exceeds {col.type}")
+        raise ValidationError(f"value {bad!r} exceeds {col.type}")
     ints = unscaled.astype(np.int64)
     words = np.empty((len(ints), 2), dtype=np.int64)  # little-endian 128-bit two's complement
     words[:, 0] = ints
@@ -196,11 +234,11 @@ def _decimal_array_exact(series: pd.Series, col: Column, precision: int, scale: 
             d = value if isinstance(value, Decimal) else Decimal(repr(float(value)) if not isinstance(value, str) else value)
             q = d.quantize(quantum)
         except InvalidOperation as exc:
-            raise ValidationError(f"column {col.name}: value {value!r} does not fit {col.type}") from exc
+            raise ValidationError(f"value {value!r} does not fit {col.type}") from exc
         if q != d:
-            raise ValidationError(f"column {col.name}: value {value!r} has more than {scale} decimal(s) ({col.type})")
+            raise ValidationError(f"value {value!r} has more than {scale} decimal(s) ({col.type})")
         if len(q.as_tuple().digits) > precision:
-            raise ValidationError(f"column {col.name}: value {value!r} exceeds {col.type}")
+            raise ValidationError(f"value {value!r} exceeds {col.type}")
         out.append(q + 0)
     return pa.array(out, type=pa.decimal128(precision, scale))
 
@@ -216,5 +254,5 @@ def _list_array(series: pd.Series, col: Column) -> pa.Array:
         elif hasattr(v, "tolist"):
             values.append(list(v.tolist()))
         else:
-            raise ValidationError(f"column {col.name}: {v!r} is not an array")
+            raise ValidationError(f"{v!r} is not an array")
     return pa.array(values, type=pa.list_(element))

@@ -87,7 +87,8 @@ class FakeBigQuery:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bigquery", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-bigquery", daemon=True)
         self._thread.start()
         return self
 
@@ -243,6 +244,8 @@ class FakeBigQuery:
             self.engine.create_table(dataset, table, resource)
         except Exception as exc:  # a bad schema or view query: invalid, like BigQuery says
             raise ApiError(400, "invalid", str(exc)) from exc
+        if "view" in data:  # BigQuery derives a view's schema from its query
+            resource["schema"] = {"fields": self.engine.catalog_fields(dataset, table)[1]}
         return resource
 
     def _list_tables(self, project: str, dataset: str) -> dict[str, Any]:
@@ -386,6 +389,7 @@ class FakeBigQuery:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeBigQuery
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

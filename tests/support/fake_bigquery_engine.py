@@ -10,7 +10,6 @@ import datetime as dt
 import decimal
 import io
 import math
-import re
 from typing import Any
 
 import duckdb
@@ -278,9 +277,7 @@ class Engine:
         if missing:
             raise JobFailure(400, "invalidQuery", f"Query parameter '{missing[0]}' not found")
         cur = self.con.execute(translation.sql, {n: params[n] for n in translation.params})
-        if isinstance(stmt, (exp.Select, exp.Union, exp.Intersect, exp.Except)) or (
-            isinstance(stmt, exp.Query)
-        ):
+        if isinstance(stmt, exp.Query):
             fields = [bq_field(c[0], str(c[1])) for c in cur.description]
             return Result(fields, cur.fetchall(), statement_type="SELECT")
         if isinstance(stmt, (exp.Insert, exp.Delete, exp.Update, exp.Merge)):

@@ -9,9 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nba_backfill.frames import normalize_inputs
-
-from .resolve import INPUT_TABLES, details, resolve
+from .resolve import details, input_frames, resolve
 
 OUTCOMES = ("ok", "partial", "no_games", "no_props", "unresolved", "error")
 
@@ -27,7 +25,7 @@ def availability(analysis_date: dt.date, inputs: Mapping[str, Any]) -> dict[str,
         The §6 result fields (players_available = rows a real run would write, rows_written = 0),
         plus `line`, the §7 dry-run line.
     """
-    frames = normalize_inputs(inputs, tables=INPUT_TABLES)
+    frames = input_frames(inputs)
     res = resolve(analysis_date, frames)
     info = details(res, len(res.placed) if res.outcome in ("ok", "partial") else 0)
     info["line"] = dry_run_line(info)

@@ -18,6 +18,21 @@ from .keys import map_teams
 
 DAY = pd.Timedelta(days=1)
 
+#: The player_game_summary columns this processor reads (frames are projected early: filters copy every column).
+PGS_COLUMNS = [
+    "player_lookup", "universal_player_id", "game_id", "game_date", "team_abbr", "season_year", "points",
+    "minutes_played", "fg_attempts", "fg_makes", "usage_rate", "over_under_result", "is_active", "processed_at",
+]
+
+
+def in_season(df: pd.DataFrame, season: int, opening: dt.date, day: dt.date) -> pd.DataFrame:
+    """Rows of season SY with opening night <= game_date < D (the rule of conventions.in_season, opening night precomputed)."""
+    if df.empty:
+        return df
+    seasons = df["season_year"].fillna(pd.Series(np.where(df["game_date"].dt.month >= 10, df["game_date"].dt.year, df["game_date"].dt.year - 1), index=df.index))
+    mask = (seasons == season) & (df["game_date"] >= pd.Timestamp(opening)) & (df["game_date"] < pd.Timestamp(day))
+    return df[mask.to_numpy()]
+
 
 def dedup(df: pd.DataFrame, key: str) -> pd.DataFrame:
     """dedup_latest, applied only to the (key, game_date) groups that actually hold duplicates."""

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from data_processors.precompute.conventions import row_seasons
+from nba_backfill.frames import normalize_inputs
 from nba_backfill.dates import season_of
 
+from .context import PGS_COLUMNS
 from .games import Game, SideFinder, eligible_games, games_on, previous_game_date
 from .props import bettingpros_choice, bettingpros_lines, eligible_bettingpros, eligible_odds, odds_lines
 
@@ -28,6 +31,23 @@ PLAYER_LIST = "nba_raw.nbac_player_list_current"
 
 #: Every input table of the processor.
 INPUT_TABLES = (SCHEDULE, ODDS, BETTINGPROS, PGS, TEAM_OFFENSE, TEAM_DEFENSE, REGISTRY, PLAYER_LIST)
+
+#: The columns read from each input (frames are narrowed to these first: every filter copies all columns).
+READ_COLUMNS = {
+    SCHEDULE: ["game_id", "game_date", "season_year", "game_status", "home_team_tricode", "away_team_tricode",
+               "is_regular_season", "is_playoffs", "is_all_star", "processed_at"],
+    ODDS: ["game_date", "game_start_time", "home_team_abbr", "away_team_abbr", "snapshot_timestamp", "minutes_before_tipoff",
+           "bookmaker", "player_name", "player_lookup", "points_line", "bookmaker_last_update", "processed_at"],
+    BETTINGPROS: ["game_date", "market_type", "bp_event_id", "bet_side", "player_name", "player_lookup", "player_team",
+                  "validated_team", "book_id", "bookmaker", "points_line", "is_active", "is_best_line",
+                  "bookmaker_last_update", "opening_line", "opening_book_id", "source_file_path", "processed_at"],
+    PGS: PGS_COLUMNS,
+    TEAM_OFFENSE: ["game_id", "game_date", "team_abbr", "season_year", "pace", "processed_at"],
+    TEAM_DEFENSE: ["game_id", "game_date", "defending_team_abbr", "season_year", "defensive_rating", "opp_fg_attempts",
+                   "opp_ft_attempts", "processed_at"],
+    REGISTRY: ["universal_player_id", "player_lookup", "team_abbr", "season", "first_game_date", "processed_at"],
+    PLAYER_LIST: ["player_lookup", "season_year", "birth_date", "processed_at"],
+}
 
 #: Tables whose D_prev presence is checked before anything is resolved (Step 0.3), in message order.
 UPSTREAMS = (PGS, TEAM_OFFENSE, TEAM_DEFENSE)
@@ -52,6 +72,8 @@ class Resolution:
     unresolved: list[dict[str, str]] = field(default_factory=list)
     #: Eligible schedule games of every date (all seasons present in the input).
     all_games: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: player_game_summary rows of seasons SY-1 and SY before D (team and id fallbacks).
+    recent: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def universe(self) -> set[str]:
@@ -84,8 +106,14 @@ def upstream_problem(frames: dict[str, pd.DataFrame], prev: dt.date | None) -> s
     return None
 
 
+def input_frames(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Normalize the inputs by the table contract and keep only the columns this processor reads."""
+    frames = normalize_inputs(inputs, tables=INPUT_TABLES)
+    return {name: frames[name][cols] for name, cols in READ_COLUMNS.items()}
+
+
 def resolve(day: dt.date, frames: dict[str, pd.DataFrame]) -> Resolution:
-    """Steps 0-4 on normalized input frames."""
+    """Steps 0-4 on the frames of `input_frames`."""
     season = season_of(day)
     all_games = eligible_games(frames[SCHEDULE])
     games = games_on(all_games, day)
@@ -116,7 +144,8 @@ def _place(res: Resolution, odds: pd.DataFrame, bp: pd.DataFrame, frames: dict[s
     by_sid = {g.sid: g for g in res.games}
     by_team = {t: g for g in res.games for t in (g.home, g.away)}
     pgs = frames[PGS]
-    recent = pgs[(pgs["game_date"] < pd.Timestamp(day)) & row_seasons(pgs).isin([season - 1, season])] if len(pgs) else pgs
+    recent = pgs[((pgs["game_date"] < pd.Timestamp(day)) & row_seasons(pgs).isin([season - 1, season])).to_numpy()] if len(pgs) else pgs
+    res.recent = recent
     finder = SideFinder.build(frames[REGISTRY], recent, day, season, res.universe)
     o_lines = odds_lines(odds).to_dict("index")
     r_stars = bettingpros_choice(bp)

@@ -6,25 +6,24 @@ context columns, rounds and hashes the rows, and maps the Phase 3 outcome to a u
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from data_processors.precompute.conventions import empty_rows, finalize, in_season, opening_night, row_seasons
+from data_processors.precompute.conventions import empty_rows, finalize, opening_night
 from nba_backfill.constants import BOOTSTRAP_DAYS, COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of
-from nba_backfill.frames import normalize_inputs, resolve_run_timestamp
+from nba_backfill.frames import resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.tables import table
 from nba_backfill.values import round_half_away
 
-from .context import dedup, player_history, universal_ids, ages
+from .context import ages, dedup, in_season, player_history, universal_ids
 from .games import team_games_before
 from .resolve import (
-    BETTINGPROS, INPUT_TABLES, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, resolve,
+    BETTINGPROS, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, input_frames, resolve,
 )
 from .teams import absent_stars, completeness, defense_window, offense_pace, star_columns
 
@@ -63,15 +62,13 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
     placed = res.placed
     teams = sorted(set(placed["team"]) | set(placed["opp"]))
 
-    season_rows = in_season(frames[PGS], day, schedule)
+    season_rows = in_season(res.recent, season, opening, day)
     history = dedup(season_rows, "player_lookup")
-    pgs = frames[PGS]
-    recent = pgs[(pgs["game_date"] < stamp).to_numpy() & row_seasons(pgs).isin([season - 1, season]).to_numpy()] if len(pgs) else pgs
     hist = player_history(history, placed.index, day).reindex(placed.index)
     tg = team_games_before(res.all_games, day, season)
     tg = tg[tg["team"].isin(teams)]
-    pace = offense_pace(in_season(frames[TEAM_OFFENSE], day, schedule), teams)
-    defense = defense_window(in_season(frames[TEAM_DEFENSE], day, schedule), teams).reindex(teams)
+    pace = offense_pace(in_season(frames[TEAM_OFFENSE], season, opening, day), teams)
+    defense = defense_window(in_season(frames[TEAM_DEFENSE], season, opening, day), teams).reindex(teams)
     comp = completeness(tg, season_rows, sorted(set(placed["team"])), day)
     out_stars, has_data = absent_stars(history, tg, sorted(set(placed["team"])))
     last_date = tg.drop_duplicates("team").set_index("team")["game_date"]
@@ -79,7 +76,7 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
     team, opp = placed["team"], placed["opp"]
     out = pd.DataFrame(index=placed.index)
     out["player_lookup"] = placed.index
-    out["universal_player_id"] = universal_ids(placed, frames[REGISTRY], recent, season)
+    out["universal_player_id"] = universal_ids(placed, frames[REGISTRY], res.recent, season)
     out["game_id"] = placed["sid"]
     out["game_date"] = stamp
     out["team_abbr"], out["opponent_team_abbr"] = team, opp
@@ -139,38 +136,35 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
 def _violations(rows: pd.DataFrame) -> list[str]:
     """Contract invariants: REQUIRED filled, primary key unique, no ±Inf, NUMERIC within precision."""
     spec = table(OUTPUT)
-    problems = []
-    if rows.duplicated(list(spec.primary_key)).any():
-        problems.append("duplicate primary key")
-    for col in spec.columns:
-        values = rows[col.name]
-        if col.required and values.isna().any():
-            problems.append(f"NULL in required column {col.name}")
-        if col.base_type in ("NUMERIC", "FLOAT64", "INT64") and not col.repeated:
-            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-            if np.isinf(numbers).any():
-                problems.append(f"infinite value in {col.name}")
-            if col.numeric_precision is not None:
-                limit = 10.0 ** (col.numeric_precision - (col.numeric_scale or 0))
-                if (numbers.abs() >= limit).any():
-                    problems.append(f"{col.name} out of range for {col.type}")
+    problems = ["duplicate primary key"] if rows.duplicated(list(spec.primary_key)).any() else []
+    required = [c.name for c in spec.columns if c.required]
+    problems += [f"NULL in required column {c}" for c, bad in rows[required].isna().any().items() if bad]
+    numeric = [c for c in spec.columns if c.base_type in ("NUMERIC", "FLOAT64", "INT64") and not c.repeated]
+    values = rows[[c.name for c in numeric]].astype("float64").to_numpy()
+    limits = np.array([10.0 ** (c.numeric_precision - (c.numeric_scale or 0)) if c.numeric_precision else np.inf for c in numeric])
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(values).any(axis=0)
+        too_big = (np.abs(values) >= limits).any(axis=0) & ~infinite
+    problems += [f"infinite value in {c.name}" for c, bad in zip(numeric, infinite) if bad]
+    problems += [f"{c.name} out of range for {c.type}" for c, bad in zip(numeric, too_big) if bad]
     return problems
 
 
 def _typed(rows: pd.DataFrame) -> pd.DataFrame:
-    """INT64 as nullable Int64, BOOLEAN as nullable boolean (values unchanged)."""
+    """INT64 as nullable Int64, BOOLEAN as nullable boolean, DATE/TIMESTAMP as datetime64[ns] (values unchanged)."""
+    dtypes: dict[str, str] = {}
     for col in table(OUTPUT).columns:
         if col.repeated:
             continue
         if col.base_type == "INT64":
-            rows[col.name] = pd.to_numeric(rows[col.name], errors="coerce").round().astype("Int64")
+            dtypes[col.name] = "Int64"
         elif col.base_type in ("BOOL", "BOOLEAN"):
-            rows[col.name] = rows[col.name].astype("object").where(rows[col.name].notna(), None).astype("boolean")
+            dtypes[col.name] = "boolean"
         elif col.base_type == "TIMESTAMP":
-            rows[col.name] = pd.to_datetime(rows[col.name], utc=True).astype("datetime64[ns, UTC]")
+            dtypes[col.name] = "datetime64[ns, UTC]"
         elif col.base_type == "DATE":
-            rows[col.name] = pd.to_datetime(rows[col.name]).astype("datetime64[ns]")
-    return rows
+            dtypes[col.name] = "datetime64[ns]"
+    return rows.astype(dtypes)
 
 
 def _result(res: Resolution, rows: pd.DataFrame) -> ProcessorResult:
@@ -195,7 +189,7 @@ def _result(res: Resolution, rows: pd.DataFrame) -> ProcessorResult:
 
 def compute(analysis_date: dt.date, inputs: Mapping[str, Any], run_timestamp: dt.datetime | None = None) -> ProcessorResult:
     """Rows of `upcoming_player_game_context` for D, or the empty outcome that explains their absence."""
-    frames = normalize_inputs(inputs, tables=INPUT_TABLES)
+    frames = input_frames(inputs)
     run_ts = resolve_run_timestamp(run_timestamp)
     res = resolve(analysis_date, frames)
     if res.outcome not in ("ok", "partial"):

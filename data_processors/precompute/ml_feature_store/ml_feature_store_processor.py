@@ -42,31 +42,36 @@ HASH_FIELDS = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
 class Upstream:
-    """One same-date Phase 4 upstream: its table, date/key columns, columns read, and naming."""
+    """One same-date Phase 4 upstream and how its row is matched, named and reported."""
 
-    def __init__(self, table_name: str, date_col: str, key: str, prefix: str, source: str, issue: str, cols: tuple[str, ...]):
-        self.table, self.date_col, self.key, self.prefix = table_name, date_col, key, prefix
-        self.source, self.issue, self.cols = source, issue, cols
+    table: str
+    date_col: str
+    row_key: str  # the upstream's entity column
+    ctx_key: str  # the context column it is matched against
+    prefix: str  # prefix of its columns in the joined player frame
+    source: str  # source_<source>_* bookkeeping columns
+    issue: str  # upstream_<issue>_missing / _incomplete
+    cols: tuple[str, ...]
+
+    @property
+    def read_columns(self) -> tuple[str, ...]:
+        return (self.row_key, self.date_col, *self.cols, "is_production_ready", "data_hash", "processed_at")
 
 
-#: In the order of `data_quality_issues` (§C.8). `key` is the context column matched against.
+#: In the order of `data_quality_issues` (§C.8).
 UPSTREAMS = (
-    Upstream(DAILY_CACHE, "cache_date", "player_lookup", "dc", "daily_cache", "player_daily_cache",
+    Upstream(DAILY_CACHE, "cache_date", "player_lookup", "player_lookup", "dc", "daily_cache", "player_daily_cache",
              ("points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
               "games_in_last_7_days", "minutes_avg_last_10", "team_pace_last_10", "team_off_rating_last_10")),
-    Upstream(COMPOSITE, "game_date", "player_lookup", "cf", "composite", "player_composite_factors",
+    Upstream(COMPOSITE, "game_date", "player_lookup", "player_lookup", "cf", "composite", "player_composite_factors",
              ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score")),
-    Upstream(SHOT_ZONE, "analysis_date", "player_lookup", "sz", "shot_zones", "player_shot_zone",
+    Upstream(SHOT_ZONE, "analysis_date", "player_lookup", "player_lookup", "sz", "shot_zones", "player_shot_zone",
              ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")),
-    Upstream(TEAM_DEFENSE, "analysis_date", "opponent_team_abbr", "td", "team_defense", "team_defense_zone",
+    Upstream(TEAM_DEFENSE, "analysis_date", "team_abbr", "opponent_team_abbr", "td", "team_defense", "team_defense_zone",
              ("defensive_rating_last_15", "opponent_pace")),
 )
-
-
-def _upstream_columns(up: Upstream) -> tuple[str, ...]:
-    key = "team_abbr" if up.key == "opponent_team_abbr" else "player_lookup"
-    return (key, up.date_col, *up.cols, "is_production_ready", "data_hash", "processed_at")
 
 
 #: Every column read, per input table (also the loader's column list in SPEC).
@@ -74,7 +79,7 @@ READ_COLUMNS: dict[str, tuple[str, ...]] = {
     CONTEXT: ("player_lookup", "universal_player_id", "game_id", "game_date", "team_abbr", "opponent_team_abbr",
               "home_game", "back_to_back", "season_phase", "days_rest", "opponent_days_rest", "player_status",
               "is_production_ready", "processed_at"),
-    **{u.table: _upstream_columns(u) for u in UPSTREAMS},
+    **{u.table: u.read_columns for u in UPSTREAMS},
     PGS: ("player_lookup", "universal_player_id", "game_id", "game_date", "season_year", "team_abbr", "points",
           "ft_makes", "minutes_played", "is_active", "processed_at"),
     TEAM_OFFENSE: ("game_id", "game_date", "team_abbr", "season_year", "win_flag", "processed_at"),
@@ -131,7 +136,8 @@ def compute(
 
 def empty_outcome(day: dt.date, schedule: pd.DataFrame, out_table: TableSpec) -> ProcessorResult:
     """No context rows: EXPECTED_EMPTY when the schedule has no game on D, else FAILED (§0.3)."""
-    flags = schedule["is_regular_season"].fillna(False).astype(bool) | schedule["is_playoffs"].fillna(False).astype(bool)
+    flags = schedule["is_regular_season"].fillna(False).astype(bool)
+    flags |= schedule["is_playoffs"].fillna(False).astype(bool)
     todays = schedule[flags & (schedule["game_date"] == pd.Timestamp(day))]
     n = len(todays[["home_team_tricode", "away_team_tricode"]].drop_duplicates())
     rows = cv.empty_rows(out_table)
@@ -149,7 +155,8 @@ def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt
     schedule = frames[SCHEDULE]
     out = ctx.copy()
     for up in UPSTREAMS:
-        out = out.merge(upstream_rows(frames[up.table], up, day), how="left", left_on=up.key, right_on=f"_{up.prefix}_key")
+        found = upstream_rows(frames[up.table], up, day)
+        out = out.merge(found, how="left", left_on=up.ctx_key, right_on=f"_{up.prefix}_key")
     pgs = frames[PGS]
     hist = cv.history(pgs[pgs["player_lookup"].isin(set(ctx["player_lookup"]))], "player_lookup", day, schedule)
     out = out.merge(history_aggregates(hist), how="left", left_on="player_lookup", right_index=True)
@@ -158,8 +165,9 @@ def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt
     upid = out["universal_player_id"].where(out["universal_player_id"].notna(), out["h_upid"]).astype(object)
     out["universal_player_id"] = upid.where(upid.notna(), None)
     out["completeness_team"] = out["h_team"].where(out["h_team"].notna(), out["team_abbr"])
+    entity_teams = out[["player_lookup", "completeness_team"]].set_axis(["entity", "team"], axis=1)
     comp = cv.completeness(
-        out[["player_lookup", "completeness_team"]].rename(columns={"player_lookup": "entity", "completeness_team": "team"}),
+        entity_teams,
         hist[["player_lookup", "game_date"]].rename(columns={"player_lookup": "entity"}),
         cv.team_final_dates(schedule, day),
         day=day,
@@ -171,7 +179,7 @@ def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt
 
 def upstream_rows(df: pd.DataFrame, up: Upstream, day: dt.date) -> pd.DataFrame:
     """The upstream's rows dated D, one per key (greatest processed_at), columns prefixed."""
-    key = "team_abbr" if up.key == "opponent_team_abbr" else "player_lookup"
+    key = up.row_key
     rows = df[(df[up.date_col] == pd.Timestamp(day)) & df[key].notna()]
     rows = rows.sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
     rows = rows.drop_duplicates(subset=[key], keep="first")
@@ -325,7 +333,8 @@ def invariant_problem(rows: pd.DataFrame, out_table: TableSpec) -> str | None:
             nums = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             if np.isinf(nums).any():
                 return f"infinite value in {col.name}"
-            if col.numeric_precision is not None and (np.abs(nums[~np.isnan(nums)]) >= 10.0 ** (col.numeric_precision - (col.numeric_scale or 0))).any():
+            limit = 10.0 ** ((col.numeric_precision or 0) - (col.numeric_scale or 0))
+            if col.numeric_precision is not None and (np.abs(nums[~np.isnan(nums)]) >= limit).any():
                 return f"value out of NUMERIC range in {col.name}"
     if rows["feature_quality_score"].isna().any():
         return "NaN feature_quality_score"
@@ -355,7 +364,9 @@ SPEC = ProcessorSpec(
     date_column="game_date",
     inputs=_spec_inputs(),
     compute=compute,
-    upstreams=("team_defense_zone_analysis", "player_shot_zone_analysis", "player_composite_factors", "player_daily_cache"),
+    upstreams=(
+        "team_defense_zone_analysis", "player_shot_zone_analysis", "player_composite_factors", "player_daily_cache",
+    ),
     needs_context=True,
     bootstrap_skip=True,
     description="25-feature vector per player with a game on D, with provenance tags and a quality score",

@@ -146,6 +146,9 @@ def warning_details(fatigue: np.ndarray, zone_stored: pd.Series, total_stored: p
     return ["; ".join(w for w, hit in zip(WARNINGS, row) if hit) or None for row in masks]
 
 
+JSON_COLUMNS = ("fatigue_context_json", "shot_zone_context_json", "pace_context_json", "usage_context_json")
+
+
 # --- context JSON (§A.8) ---------------------------------------------------------------------
 
 
@@ -233,3 +236,43 @@ def usage_json(projected: float, baseline: float, stars_out: float, final: float
             "final_score": _num(final),
         }
     )
+
+
+def context_json_columns(
+    data: pd.DataFrame,
+    used: pd.DataFrame,
+    penalties: np.ndarray,
+    bonus: np.ndarray,
+    fatigue: np.ndarray,
+    zones: pd.Series,
+    usage_rate: pd.Series,
+    dv: pd.Series,
+    stored: pd.DataFrame,
+) -> dict[str, list[str]]:
+    """The four context JSON columns of the output rows (a short per-row loop; `data` holds the
+    joined shot_*/def_* upstream columns, `stored` the rounded zone/pace/usage scores)."""
+    labels = [label for label, _ in FATIGUE_PENALTIES]
+    shot_found, def_found = data["shot_found"].tolist(), data["def_found"].tolist()
+    primary, weak = _strings(data["shot_primary_scoring_zone"]), _strings(data["def_weakest_zone"])
+    zone_list, usage_list, dv_list = zones.tolist(), usage_rate.tolist(), dv.tolist()
+    zone_final, pace_final, usage_final = stored["zone"].tolist(), stored["pace"].tolist(), stored["usage"].tolist()
+    out: dict[str, list[str]] = {name: [] for name in JSON_COLUMNS}
+    for i, u in enumerate(used.to_dict("records")):
+        applied = [label for label, hit in zip(labels, penalties[i]) if hit]
+        bonuses = [REST_BONUS[0]] if bonus[i] else []
+        out["fatigue_context_json"].append(fatigue_json(u, applied, bonuses, int(fatigue[i])))
+        out["shot_zone_context_json"].append(
+            shot_zone_json(
+                shot_found[i], def_found[i], primary[i], zone_list[i], usage_list[i], weak[i], dv_list[i], zone_final[i]
+            )
+        )
+        out["pace_context_json"].append(pace_json(u["pace_differential"], u["opponent_pace_last_10"], pace_final[i]))
+        out["usage_context_json"].append(
+            usage_json(u["projected_usage_rate"], u["avg_usage_last_7"], u["star_teammates_out"], usage_final[i])
+        )
+    return out
+
+
+def _strings(values: pd.Series) -> list[str | None]:
+    """A string column as a list with every missing marker (None, NaN, NA) as None."""
+    return [v if isinstance(v, str) else None for v in values.tolist()]

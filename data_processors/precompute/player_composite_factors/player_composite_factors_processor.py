@@ -88,7 +88,6 @@ COMPLETENESS_CHECKS = (
     ("team_defense_zone", "def_found"),
 )
 CONTEXT_CHECKS = ("days_rest", "projected_usage_rate", "pace_differential")
-JSON_COLUMNS = ("fatigue_context_json", "shot_zone_context_json", "pace_context_json", "usage_context_json")
 COMPLETENESS_COLUMNS = ("expected_games_count", "actual_games_count", "completeness_percentage", "missing_games_count")
 #: Output columns that are computed for every row and so must never be NaN.
 NEVER_NULL = (
@@ -193,6 +192,12 @@ def _with_upstreams(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: 
     return merged
 
 
+def _fill(values: pd.Series, fallback: pd.Series) -> pd.Series:
+    """values where non-NULL, else fallback (object dtype, so an all-NULL map stays a string column)."""
+    values = values.astype("object")
+    return values.where(values.notna(), fallback.astype("object"))
+
+
 def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
     """Per context player: universal_player_id fallback and last-10-games completeness (§0.2, §1.8)."""
     schedule = frames[SCHEDULE]
@@ -201,7 +206,7 @@ def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: d
     newest = hist.drop_duplicates("player_lookup").set_index("player_lookup")
     with_id = hist[hist["universal_player_id"].notna()].drop_duplicates("player_lookup").set_index("player_lookup")
     players = ctx["player_lookup"]
-    team = players.map(newest["team_abbr"]).fillna(ctx["team_abbr"])
+    team = _fill(players.map(newest["team_abbr"]), ctx["team_abbr"])
     comp = completeness(
         pd.DataFrame({"entity": players, "team": team}),
         hist.rename(columns={"player_lookup": "entity"}),
@@ -211,7 +216,7 @@ def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: d
     )
     return pd.DataFrame(
         {
-            "universal_player_id": ctx["universal_player_id"].fillna(players.map(with_id["universal_player_id"])),
+            "universal_player_id": _fill(ctx["universal_player_id"], players.map(with_id["universal_player_id"])),
             "expected_games_count": comp["expected"].to_numpy(),
             "actual_games_count": comp["actual"].to_numpy(),
             "missing_games_count": comp["missing"].to_numpy(),
@@ -258,7 +263,7 @@ def build_rows(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.da
         {name: (data[col].notna() if col in CONTEXT_CHECKS else data[col]).to_numpy(bool) for name, col in COMPLETENESS_CHECKS}
     )
     missing = [", ".join(n for n, ok in zip(checks.columns, row) if not ok) or None for row in checks.to_numpy()]
-    json_cols = _context_json(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
+    json_cols = f.context_json_columns(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
     return pd.DataFrame(
         {
             "player_lookup": data["player_lookup"],
@@ -328,6 +333,7 @@ def _issues(data: pd.DataFrame, facts: pd.DataFrame) -> list[list[str]]:
     """data_quality_issues in the order of §A.9."""
     flags = _ready_flags(data)
     own = [is_ready(p) for p in facts["completeness_percentage"]]
+    found = {key: data[f"{key}_found"].tolist() for key in ("shot", "def")}
     out: list[list[str]] = []
     for i in range(len(data)):
         issues = [] if own[i] else ["own_data_incomplete"]
@@ -335,8 +341,7 @@ def _issues(data: pd.DataFrame, facts: pd.DataFrame) -> list[list[str]]:
             issues.append("upstream_player_context_incomplete")
         for key, name in (("shot", "player_shot_zone"), ("def", "team_defense_zone")):
             if not flags[key][i]:
-                found = bool(data[f"{key}_found"].iat[i])
-                issues.append(f"upstream_{name}_{'incomplete' if found else 'missing'}")
+                issues.append(f"upstream_{name}_{'incomplete' if found[key][i] else 'missing'}")
         out.append(issues)
     return out
 
@@ -363,45 +368,6 @@ def _source_columns(data: pd.DataFrame) -> dict[str, Any]:
     return cols
 
 
-def _context_json(
-    data: pd.DataFrame,
-    used: pd.DataFrame,
-    penalties: np.ndarray,
-    bonus: np.ndarray,
-    fatigue: np.ndarray,
-    zones: pd.Series,
-    usage_rate: pd.Series,
-    dv: pd.Series,
-    stored: pd.DataFrame,
-) -> dict[str, list[str]]:
-    """The four context JSON columns, one short loop over the output rows."""
-    labels = [label for label, _ in f.FATIGUE_PENALTIES]
-    shot_found, def_found = data["shot_found"].tolist(), data["def_found"].tolist()
-    primary, weak = _strings(data["shot_primary_scoring_zone"]), _strings(data["def_weakest_zone"])
-    zone_list, usage_list, dv_list = zones.tolist(), usage_rate.tolist(), dv.tolist()
-    zone_final, pace_final, usage_final = stored["zone"].tolist(), stored["pace"].tolist(), stored["usage"].tolist()
-    out: dict[str, list[str]] = {name: [] for name in JSON_COLUMNS}
-    for i, u in enumerate(used.to_dict("records")):
-        applied = [label for label, hit in zip(labels, penalties[i]) if hit]
-        bonuses = [f.REST_BONUS[0]] if bonus[i] else []
-        out["fatigue_context_json"].append(f.fatigue_json(u, applied, bonuses, int(fatigue[i])))
-        out["shot_zone_context_json"].append(
-            f.shot_zone_json(
-                shot_found[i], def_found[i], primary[i], zone_list[i], usage_list[i], weak[i], dv_list[i], zone_final[i]
-            )
-        )
-        out["pace_context_json"].append(f.pace_json(u["pace_differential"], u["opponent_pace_last_10"], pace_final[i]))
-        out["usage_context_json"].append(
-            f.usage_json(u["projected_usage_rate"], u["avg_usage_last_7"], u["star_teammates_out"], usage_final[i])
-        )
-    return out
-
-
-def _strings(values: pd.Series) -> list[str | None]:
-    """A string column as a list with every missing marker (None, NaN, NA) as None."""
-    return [v if isinstance(v, str) else None for v in values.tolist()]
-
-
 def invariant_violations(rows: pd.DataFrame, out_table: TableSpec) -> list[str]:
     """Contract invariants of §1.2: unique key, REQUIRED non-NULL, finite numbers, NUMERIC in range."""
     problems: list[str] = []
@@ -420,3 +386,24 @@ def invariant_violations(rows: pd.DataFrame, out_table: TableSpec) -> list[str]:
         if precision is not None and scale is not None and (np.abs(numbers) >= 10.0 ** (precision - scale)).any():
             problems.append(f"value out of NUMERIC({precision},{scale}) range in {col.name}")
     return problems
+
+
+SPEC = ProcessorSpec(
+    name=NAME,
+    phase=4,
+    output_table=OUTPUT,
+    date_column="game_date",
+    inputs=(
+        InputSpec(CONTEXT, "same_date", columns=READ_COLUMNS[CONTEXT]),
+        InputSpec(TEAM_DEFENSE, "same_date", columns=READ_COLUMNS[TEAM_DEFENSE]),
+        InputSpec(SHOT_ZONE, "same_date", columns=READ_COLUMNS[SHOT_ZONE]),
+        InputSpec(PLAYER_GAMES, "season_to_date", columns=READ_COLUMNS[PLAYER_GAMES]),
+        InputSpec(SCHEDULE, "season_to_date", columns=READ_COLUMNS[SCHEDULE]),
+    ),
+    compute=compute,
+    upstreams=("team_defense_zone_analysis", "player_shot_zone_analysis"),
+    needs_context=True,
+    bootstrap_skip=True,
+    description="Per-player fatigue, shot-zone mismatch, pace and usage-spike adjustments for the players of D.",
+    wrapper=f"backfill_jobs/precompute/{NAME}/{NAME}_precompute_backfill.py",
+)

@@ -65,7 +65,12 @@ HASH_FIELDS = (
 )
 
 #: Completeness windows of §B.7: column prefix -> (last N games, last K days).
-WINDOWS = {"l5": (SHORT_WINDOW, None), "l10": (PLAYER_COMPLETENESS_WINDOW_GAMES, None), "l7d": (None, 7), "l14d": (None, 14)}
+WINDOWS = {
+    "l5": (SHORT_WINDOW, None),
+    "l10": (PLAYER_COMPLETENESS_WINDOW_GAMES, None),
+    "l7d": (None, 7),
+    "l14d": (None, 14),
+}
 
 #: Columns each input must supply (spec §B.3; the schedule's are those of §1.1).
 INPUT_COLUMNS = {
@@ -133,7 +138,8 @@ def _sample_std(g10: pd.DataFrame) -> pd.Series:
 def player_stats(active: pd.DataFrame) -> pd.DataFrame:
     """Per-player aggregates of §B.5 over G, G10, G5 (`active` newest first per player)."""
     g = active.assign(_rank=active.groupby("player_lookup", sort=False).cumcount())
-    g10 = g[g["_rank"] < LONG_WINDOW].assign(_fg=lambda f: f["fg_makes"].fillna(0), _ast=lambda f: f["assisted_fg_makes"].fillna(0))
+    g10 = g[g["_rank"] < LONG_WINDOW]
+    g10 = g10.assign(_fg=g10["fg_makes"].fillna(0), _ast=g10["assisted_fg_makes"].fillna(0))
     g5 = g[g["_rank"] < SHORT_WINDOW]
     by_g = g.groupby("player_lookup", sort=False)
     by_10 = g10.groupby("player_lookup", sort=False)
@@ -197,12 +203,15 @@ def completeness_windows(
     have = have[have["game_date"] >= ranked["game_date"].min()].drop_duplicates().assign(_hit=True)
     joined = wanted.merge(have, on=["entity", "game_date"], how="left")
     hit = joined["_hit"].notna().to_numpy()
-    entity = joined["entity"]
+    entity = joined["entity"].to_numpy()
     out = pd.DataFrame(index=pd.Index(players["entity"]))
+
+    def per_entity(mask: np.ndarray) -> pd.Series:
+        return pd.Series(mask).groupby(entity).sum().reindex(out.index, fill_value=0).astype("int64")
+
     for prefix, (games, lo) in bounds.items():
         inside = (joined["_rank"] < games).to_numpy() if games is not None else (joined["game_date"] >= lo).to_numpy()
-        expected = pd.Series(inside).groupby(entity.to_numpy()).sum().reindex(out.index, fill_value=0).astype("int64")
-        actual = pd.Series(inside & hit).groupby(entity.to_numpy()).sum().reindex(out.index, fill_value=0).astype("int64")
+        expected, actual = per_entity(inside), per_entity(inside & hit)
         pct = _percentages(actual, expected)
         out[f"{prefix}_completeness_pct"] = pct
         out[f"{prefix}_is_complete"] = pct >= PRODUCTION_READY_PCT
@@ -236,8 +245,11 @@ def no_context_result(schedule: pd.DataFrame, day: dt.date, out: TableSpec) -> P
     """§0.3: no context rows is EXPECTED_EMPTY without games on D, else an upstream gap (FAILED)."""
     n = _games_on(schedule, day)
     if n == 0:
-        return ProcessorResult(rows=cv.empty_rows(out), outcome="EXPECTED_EMPTY", reason=f"no games on {day.isoformat()}")
-    reason = f"no upcoming_player_game_context rows for {day.isoformat()} although the schedule lists {n} game(s) on that date"
+        return ProcessorResult(cv.empty_rows(out), "EXPECTED_EMPTY", f"no games on {day.isoformat()}")
+    reason = (
+        f"no upcoming_player_game_context rows for {day.isoformat()} "
+        f"although the schedule lists {n} game(s) on that date"
+    )
     return ProcessorResult(rows=cv.empty_rows(out), outcome="FAILED", reason=reason, entities_eligible=0)
 
 
@@ -280,7 +292,9 @@ def invariant_problem(rows: pd.DataFrame, out: TableSpec) -> str | None:
 # --------------------------------------------------------------------------- row assembly
 
 
-def _quality(ready_pct: pd.Series, ctx_ready: pd.Series, zone_found: pd.Series, zone_ready: pd.Series) -> tuple[pd.Series, list[list[str]]]:
+def _quality(
+    ready_pct: pd.Series, ctx_ready: pd.Series, zone_found: pd.Series, zone_ready: pd.Series
+) -> tuple[pd.Series, list[list[str]]]:
     """is_production_ready and data_quality_issues (§B.7), in the spec's issue order."""
     own_ok = ready_pct.map(cv.is_ready).astype(bool)
     ready = own_ok & ctx_ready & zone_found & zone_ready
@@ -411,7 +425,8 @@ def compute(
     toff_hist = cv.history(normalize_read(inputs, TOFF), "team_abbr", day, schedule)
     kept_hist = hist[hist["player_lookup"].isin(kept.index)]
     newest_team = kept_hist.drop_duplicates("player_lookup").set_index("player_lookup")["team_abbr"]
-    players = pd.DataFrame({"entity": kept.index, "team": newest_team.reindex(kept.index).fillna(kept["team_abbr"]).values})
+    team = newest_team.reindex(kept.index).fillna(kept["team_abbr"])
+    players = pd.DataFrame({"entity": kept.index, "team": team.to_numpy()})
     rows = build_rows(
         day,
         kept,

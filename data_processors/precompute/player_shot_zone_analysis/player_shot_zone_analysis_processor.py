@@ -137,7 +137,7 @@ def metrics(l10: pd.DataFrame, l20: pd.DataFrame) -> pd.DataFrame:
     out["assisted_rate_last_10"] = _div(l10["assisted_fg_makes"], l10["fg_makes"], 100.0)
     out["unassisted_rate_last_10"] = _div(l10["unassisted_fg_makes"], l10["fg_makes"], 100.0)
     out["player_position"] = None
-    stored = {c: out[c] for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")}
+    stored = {c: round_series(out[c], 2) for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")}
     out["primary_scoring_zone"] = [primary_zone(*vals) for vals in zip(*stored.values())]
     out["data_quality_tier"] = [quality_tier(n) for n in n10]
     k = l10["missing_zone"].astype("int64")
@@ -165,7 +165,10 @@ def read_inputs(inputs: Mapping[str, Any], reads: Mapping[str, tuple[str, ...]])
             frames[name] = empty_frame(spec)
             continue
         df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-        frames[name] = normalize_frame(df[[c for c in cols if c in df.columns]], spec)
+        present = df[[c for c in cols if c in df.columns]]
+        if len(present.columns) < len(cols):
+            present.attrs = {}  # a partial frame cannot take the loader's already-normalized fast path
+        frames[name] = normalize_frame(present, spec)
     return frames
 
 

@@ -187,7 +187,10 @@ def read_inputs(inputs: Mapping[str, Any], reads: Mapping[str, tuple[str, ...]])
             frames[name] = empty_frame(spec)
             continue
         df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-        frames[name] = normalize_frame(df[[c for c in cols if c in df.columns]], spec)
+        present = df[[c for c in cols if c in df.columns]]
+        if len(present.columns) < len(cols):
+            present.attrs = {}  # a partial frame cannot take the loader's already-normalized fast path
+        frames[name] = normalize_frame(present, spec)
     return frames
 
 

@@ -279,8 +279,10 @@ def test_team_win_pct_dedups_and_counts_null_as_loss() -> None:
              dict(team_game(97, True), team_abbr="NYK")]
     row = one_row(run(ctx=[context()], toff=toff))
     assert feature(row, "team_win_pct") == pytest.approx(3 / 6)
-    row = one_row(run(ctx=[context()], toff=toff[1:5]))
+    row = one_row(run(ctx=[context()], toff=toff[:2] + toff[4:6]))  # 4 wins in 4 games: below the minimum
     assert feature(row, "team_win_pct") == 0.5
+    row = one_row(run(ctx=[context()], toff=toff[:2] + toff[3:6]))  # 5 games, 4 wins
+    assert feature(row, "team_win_pct") == pytest.approx(4 / 5)
 
 
 def test_universal_id_and_completeness_team_fall_back() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from data_processors.precompute.player_shot_zone_analysis import player_shot_zone_analysis_processor as psza
+from nba_backfill.frames import NORMALIZED_ATTR, normalize_frame
 from nba_backfill.tables import table
 from nba_backfill.values import serialize
 from nba_backfill.vectors import compare, load_examples, run_example
@@ -84,6 +85,30 @@ def test_tatum_canonical_hash_string() -> None:
         "|5.2|4.4|3.2|||12|limited|60.38|39.62||paint|high|"
     )
     assert row["data_hash"] == "202a5b6e97f1cc62"
+
+
+@pytest.mark.parametrize("loader_normalized", [False, True])
+def test_typed_frames_give_the_same_rows_as_json_rows(loader_normalized: bool) -> None:
+    """The loader passes typed (and already normalized) frames; JSON vectors pass strings."""
+    example = EXAMPLES[2]
+    typed = {}
+    for name, rows in example["inputs"].items():
+        df = pd.DataFrame(rows)
+        df["game_date"] = pd.to_datetime(df["game_date"])
+        if loader_normalized:
+            df = normalize_frame(df, table(name))
+            df.attrs[NORMALIZED_ATTR] = name
+        typed[name] = df
+    a = run_example(example).rows
+    b = psza.compute(dt.date.fromisoformat(example["date"]), typed, RUN_TS).rows
+    pd.testing.assert_frame_equal(a.drop(columns=["data_quality_issues"]), b.drop(columns=["data_quality_issues"]))
+    assert list(a["data_quality_issues"]) == list(b["data_quality_issues"])
+
+
+def test_unread_columns_do_not_matter() -> None:
+    rows = [game("p", d, points=30, fg_attempts=99, player_status="x") for d in game_dates(10)]
+    plain = [game("p", d) for d in game_dates(10)]
+    assert list(run(inputs_for(rows)).rows["data_hash"]) == list(run(inputs_for(plain)).rows["data_hash"])
 
 
 # --- contract and outcomes ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from data_processors.precompute.team_defense_zone_analysis import team_defense_zone_analysis_processor as tdza
+from nba_backfill.frames import NORMALIZED_ATTR, normalize_frame
 from nba_backfill.tables import table
 from nba_backfill.values import hash_values, serialize
 from nba_backfill.vectors import compare, load_examples, run_example
@@ -94,18 +95,22 @@ def test_bos_hash_matches_the_spec_canonical_string() -> None:
     assert hash_values([bos[f] for f in tdza.HASH_FIELDS], types) == "25063b8c208b380e"
 
 
-def test_typed_frames_give_the_same_rows_as_json_rows() -> None:
-    """The loader passes typed frames; JSON vectors pass strings: the result must not differ."""
+@pytest.mark.parametrize("loader_normalized", [False, True])
+def test_typed_frames_give_the_same_rows_as_json_rows(loader_normalized: bool) -> None:
+    """The loader passes typed (and already normalized) frames; JSON vectors pass strings."""
     example = EXAMPLES[0]
     typed = {}
     for name, rows in example["inputs"].items():
         df = pd.DataFrame(rows)
         df["game_date"] = pd.to_datetime(df["game_date"])
+        if loader_normalized:
+            df = normalize_frame(df, table(name))
+            df.attrs[NORMALIZED_ATTR] = name
         typed[name] = df
     a = run_example(example).rows
     b = tdza.compute(dt.date.fromisoformat(example["date"]), typed, RUN_TS).rows
     pd.testing.assert_frame_equal(a.drop(columns=["data_quality_issues"]), b.drop(columns=["data_quality_issues"]))
-    assert list(a["data_hash"]) == list(b["data_hash"])
+    assert list(a["data_quality_issues"]) == list(b["data_quality_issues"])
 
 
 # --- contract -------------------------------------------------------------------------------
