@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
 from rich.table import Table
 
 from nba_backfill.console import out
@@ -65,6 +64,13 @@ def render_availability(rows: list[dict[str, Any]]) -> None:
     if not rows:
         out.print("Nothing to run in this range.")
         return
+    if "line" in rows[0]:
+        from data_processors.analytics.upcoming_player_game_context.availability import dry_run_summary, summary_line
+
+        for r in rows:
+            out.print(r["line"], markup=False)
+        out.print(summary_line(dry_run_summary(rows)), markup=False)
+        return
     keys = [k for k in rows[0] if k != "date" and not isinstance(rows[0][k], (list, dict))]
     table = Table(title="Phase 3 availability per date")
     table.add_column("date")
@@ -76,5 +82,3 @@ def render_availability(rows: list[dict[str, Any]]) -> None:
         table.add_row(r["date"], *[str(r.get(k, "")) for k in keys], str(note))
     out.print(table)
 
-
-__all__ = ["availability_report", "props_availability", "render_availability", "pd"]

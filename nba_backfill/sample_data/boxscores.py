@@ -200,7 +200,7 @@ class _Sim:
         r = np.array([p.rates[x] for x in pids])
         fta = rng.poisson(fga * r[:, 0] * ftr_scale / 0.25)
         ftm = rng.binomial(fta, r[:, 1])
-        tov = _split(round(rng.normal(13.5, 3.0) * total_tenths / 2400), m * usage * r[:, 6], rng)
+        tov = _split(round(rng.normal(14.0, 3.0) * total_tenths / 2400), m * usage * r[:, 6], rng)
         return {"pid": np.array(pids), "min": mins, "att": att, "made": made, "fta": fta, "ftm": ftm,
                 "tov": tov, "r": r, "m": m, "exp": exp, "usage": usage}
 
@@ -222,7 +222,7 @@ class _Sim:
         """Rebounds, blocks and steals of `de` against `off`'s misses and turnovers (invariant 8)."""
         rng = self.rng
         miss = (off["att"] - off["made"]).sum(axis=0)
-        orb = int(rng.binomial(int(miss.sum()), 0.27))
+        orb = int(rng.binomial(int(miss.sum()), 0.255))
         off["orb"] = _split(orb, off["m"] * off["r"][:, 2] ** 1.5, rng)
         de["drb"] = _split(int(miss.sum()) - orb, de["m"] * de["r"][:, 2], rng)
         blk = np.zeros((len(de["pid"]), 3), dtype=np.int64)

@@ -188,8 +188,8 @@ def bettingpros_rows(cand: pd.DataFrame, season: int, rng: DayRng) -> pd.DataFra
     has_open = rng.random(mo) < 0.85
     opening = np.maximum(consensus[pmi] + rng.choice(mo, [0, 0, 0.5, -0.5, 1.0, -1.0]), 0.5)
     rows["opening_line"] = np.where(has_open, opening, np.nan)
-    rows["opening_book_id"] = pd.array(np.where(has_open, open_book[pmi], 0), dtype="Int64").where(has_open, pd.NA)
-    rows["opening_odds"] = pd.array(rng.choice(mo, _PRICES), dtype="Int64").where(has_open, pd.NA)
+    rows["opening_book_id"] = pd.Series(open_book[pmi], dtype="Int64").where(has_open, pd.NA)
+    rows["opening_odds"] = pd.Series(rng.choice(mo, _PRICES), dtype="Int64").where(has_open, pd.NA)
     rows["_open_prev"] = np.repeat(rng.random(po) < 0.5, 1)[pmi]
     rows["_open_h"] = rng.uniform(po, 7.0, 11.0)[pmi]
     cons_over = (rows["_book"].to_numpy() == 0) & (rows["bet_side"].to_numpy() == "over")

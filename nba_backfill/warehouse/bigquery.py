@@ -17,6 +17,7 @@ schema and the §1.6 checks live in `bigquery_schema`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import uuid
@@ -31,7 +32,13 @@ import pyarrow.parquet as pq
 import sqlglot
 from google.cloud import bigquery
 
-from nba_backfill.errors import EnvironmentProblem, RegistryError, TableNotFound, ValidationError
+from nba_backfill.errors import (
+    EnvironmentProblem,
+    RegistryError,
+    TableNotFound,
+    TerminalWarehouseError,
+    ValidationError,
+)
 from nba_backfill.sql import FAILURES_VIEW_SQL
 from nba_backfill.sql.dialect import parameter_names
 from nba_backfill.sql.naming import qualify
@@ -50,16 +57,33 @@ _MULTIPART_LIMIT = 5 * 1024 * 1024
 _STAGING_LIFETIME = dt.timedelta(days=1)
 
 
-def query_parameters(sql: str, params: Params | None) -> list[Any]:
-    """Typed BigQuery parameters for the `@names` that `sql` uses (types by `bigquery_param_type`)."""
+@functools.lru_cache(maxsize=1024)
+def _parameter_names(sql: str) -> tuple[str, ...]:
     names: set[str] = set()
     for tree in sqlglot.parse(sql, read="bigquery"):
         if tree is not None:
             names |= parameter_names(tree)
+    return tuple(sorted(names))
+
+
+@functools.lru_cache(maxsize=1024)
+def qualify_script(sql: str, dataset_root: str) -> str:
+    """`sql` (one statement or a script) with each `dataset.table` as `` `<dataset_root><dataset>.table` ``."""
+    statements = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+    mapping = lambda name: f"`{dataset_root}{name}`"  # noqa: E731
+    return ";\n".join(qualify(s.sql(dialect="bigquery"), mapping) for s in statements)
+
+
+def query_parameters(sql: str, params: Params | None) -> list[Any]:
+    """Typed BigQuery parameters for the `@names` that `sql` uses (types by `bigquery_param_type`).
+
+    Raises:
+        TerminalWarehouseError: the SQL uses a parameter that has no value.
+    """
     out: list[Any] = []
-    for name in sorted(names):
+    for name in _parameter_names(sql):
         if params is None or name not in params:
-            raise ValidationError(f"query parameter @{name} has no value")
+            raise TerminalWarehouseError(f"query parameter @{name} has no value")
         type_name = bigquery_param_type(params[name])
         value = python_value(params[name], type_name)
         if type_name.startswith("ARRAY<"):
@@ -78,8 +102,8 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for name, column in zip(table.column_names, table.columns):
         t = column.type
-        if pa.types.is_decimal(t):
-            series = column.cast(pa.float64()).to_pandas()
+        if pa.types.is_decimal(t):  # via text: Arrow's decimal→float cast is not correctly rounded
+            series = column.cast(pa.string()).cast(pa.float64()).to_pandas()
         elif pa.types.is_date(t):
             series = column.cast(pa.timestamp("us")).to_pandas().astype("datetime64[us]")
         elif pa.types.is_timestamp(t):
@@ -140,9 +164,7 @@ class BigQueryWarehouse:
 
     def qualify(self, sql: str) -> str:
         """`sql` with every registry name rewritten to its backticked BigQuery name (scripts too)."""
-        statements = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
-        mapping = lambda name: f"`{self.table_id(name)}`"  # noqa: E731
-        return ";\n".join(qualify(s.sql(dialect="bigquery"), mapping) for s in statements)
+        return qualify_script(sql, f"{self.project}.{self.dataset_prefix}")
 
     @property
     def client(self) -> bigquery.Client:

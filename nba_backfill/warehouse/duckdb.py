@@ -166,36 +166,42 @@ class DuckDBWarehouse:
         _check_rows_in_days(data, column, days, table)
         if not days:
             return
-        with self._transaction(f"replace partitions of {table.name}"):
+        with self._registered(data) as view, self._transaction(f"replace partitions of {table.name}"):
             self._con.execute(
                 f"DELETE FROM {quoted_name(table.name)} WHERE {quote(column)} IN (SELECT UNNEST($days))",
                 {"days": duckdb_value(days)},
             )
-            self._insert(table, data)
+            self._insert(table, data, view)
 
     def append(self, table: TableSpec, rows: pd.DataFrame) -> None:
         """Insert `rows` into `table` in one statement."""
         data = to_arrow(rows, table)
         if data.num_rows == 0:
             return
-        with self._transaction(f"append to {table.name}"):
-            self._insert(table, data)
+        with self._registered(data) as view, self._transaction(f"append to {table.name}"):
+            self._insert(table, data, view)
 
     def close(self) -> None:
         self._con.close()
 
     # -- internals -----------------------------------------------------------------------
 
-    def _insert(self, table: TableSpec, data: pa.Table) -> None:
-        if data.num_rows == 0:
-            return
+    @contextmanager
+    def _registered(self, data: pa.Table) -> Iterator[str]:
+        """`data` visible to SQL under a fresh name; registered outside any transaction, so
+        unregistering never runs inside an aborted one."""
         view = f"_nba_rows_{next(_names)}"
-        cols = ", ".join(quote(c) for c in data.column_names)
         self._con.register(view, data)
         try:
-            self._con.execute(f"INSERT INTO {quoted_name(table.name)} ({cols}) SELECT {cols} FROM {quote(view)}")
+            yield view
         finally:
             self._con.unregister(view)
+
+    def _insert(self, table: TableSpec, data: pa.Table, view: str) -> None:
+        if data.num_rows == 0:
+            return
+        cols = ", ".join(quote(c) for c in data.column_names)
+        self._con.execute(f"INSERT INTO {quoted_name(table.name)} ({cols}) SELECT {cols} FROM {quote(view)}")
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:

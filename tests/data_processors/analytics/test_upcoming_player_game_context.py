@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from data_processors.analytics.upcoming_player_game_context import upcoming_player_game_context_processor as upgc
@@ -333,3 +334,58 @@ def test_dry_run_summary_counts_outcomes() -> None:
         "dates_processed": 3, "dates_with_players": 1, "players_available": 57,
         "no_props": 1, "no_games": 0, "unresolved": 0, "error": 1,
     }
+
+
+# --- context rules the examples do not pin down ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("day", "age"),
+    [(dt.date(2023, 2, 28), 26), (dt.date(2023, 3, 1), 27), (dt.date(2024, 2, 28), 27), (dt.date(2024, 2, 29), 28)],
+)
+def test_age_of_a_leap_day_birthday(day: dt.date, age: int) -> None:
+    """Spec 8.G, and the birth date of the latest season_year row wins."""
+    from data_processors.analytics.upcoming_player_game_context.context import ages
+
+    players = pd.DataFrame(
+        {
+            "player_lookup": ["ab", "ab", "ab"],
+            "season_year": [2022.0, 2023.0, 2024.0],
+            "birth_date": pd.to_datetime(["1990-01-01", "1996-02-29", None]),
+            "processed_at": pd.to_datetime(["2023-01-01", "2024-01-01", "2025-01-01"], utc=True),
+        }
+    )
+    assert ages(pd.Index(["ab", "zz"]), players, day).tolist()[0] == age
+    assert pd.isna(ages(pd.Index(["zz"]), players, day).iloc[0])
+
+
+def test_rest_counters_when_the_date_itself_follows_a_long_rest() -> None:
+    from data_processors.analytics.upcoming_player_game_context.context import player_history
+
+    day = dt.date(2024, 1, 10)
+    dates = ["2024-01-06", "2024-01-05", "2024-01-04", "2023-12-20"]
+    history = pd.DataFrame(
+        {
+            "player_lookup": ["ab"] * 4, "game_id": [f"g{i}" for i in range(4)], "game_date": pd.to_datetime(dates),
+            "team_abbr": ["BOS"] * 4, "points": [10.0, 20.0, 30.0, 40.0], "minutes_played": [20.04, 20.03, 0.0, 30.0],
+            "fg_attempts": [10.0] * 4, "fg_makes": [5.0] * 4, "usage_rate": [20.0, None, 30.0, 10.0],
+            "over_under_result": ["UNDER", "UNDER", "OVER", "UNDER"], "is_active": pd.array([True, True, True, True], dtype="boolean"),
+            "processed_at": pd.to_datetime(["2024-01-07"] * 4, utc=True),
+        }
+    )
+    h = player_history(history, ["ab"], day).loc["ab"]
+    assert h["days_rest"] == 4 and h["days_since_2_plus_days_rest"] == 0  # (D, 01-06) is already a 2+ day rest
+    assert h["days_rest_before_last_game"] == 1 and h["back_to_back"] == False  # noqa: E712
+    assert h["back_to_backs_last_14_days"] == 1  # the 0-minute 01-04 row is not an appearance
+    assert (h["games_in_last_7_days"], h["minutes_in_last_7_days"], h["avg_minutes_per_game_last_7"]) == (2, 40, 20.035)
+    assert (h["prop_under_streak"], h["prop_over_streak"]) == (2, 0)
+    assert h["avg_usage_rate_last_7_games"] == 15.0 and h["points_avg_last_5"] == (10 + 20 + 40) / 3
+    assert pd.isna(h["shooting_pct_decline_last_5"]) and h["source_boxscore_rows_found"] == 4
+
+
+def test_playoff_game_sets_the_season_phase() -> None:
+    day = dt.date(2024, 4, 20)
+    schedule = [game("DEN", "LAL", day=day, nba_id="0042300101", is_regular_season=False, is_playoffs=True)]
+    bp = [bp_row("A B", "LAL", 12, "DraftKings", 5.5, game_date=day.isoformat())]
+    row = by_player(run({upgc.SCHEDULE: schedule, upgc.BETTINGPROS: bp}, day=day))["ab"]
+    assert row["season_phase"] == "playoffs" and row["game_id"] == "20240420_LAL_DEN"
+    assert row["season_boundary_detected"] == True and row["backfill_bootstrap_mode"] == False  # noqa: E712

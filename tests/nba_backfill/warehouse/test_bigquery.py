@@ -110,8 +110,11 @@ def test_create_tables_follows_the_contract(wh, server):
 
 
 def test_create_tables_twice_is_harmless_and_builds_the_failures_view(wh, server):
-    wh.create_tables([UNITS, SCHEDULE])
-    wh.create_tables([UNITS, SCHEDULE])
+    wh.create_tables(TABLES.values())
+    wh.create_tables(TABLES.values())
+    for spec in TABLES.values():
+        fetched = wh.client.get_table(wh.table_id(spec.name))
+        assert [f.name for f in fetched.schema] == spec.column_names, spec.name
     repeated = next(c for c in UNITS.columns if c.repeated)
     assert field_of(server.table_resource(f"{PREFIX}nba_backfill", "units"), repeated.name)["mode"] == "REPEATED"
     wh.append(UNITS, pd.concat([unit_rows([D1], "FAILED"), unit_rows([D2], "COMPLETE")]))
@@ -179,6 +182,12 @@ def test_query_rewrites_registry_names_and_sends_only_used_params(wh, server):
     assert f"FROM {PROJECT}.{PREFIX}nba_raw.nbac_schedule" in config["query"].replace("`", "")
     assert [p["name"] for p in config["queryParameters"]] == ["d"]
     assert config["useLegacySql"] is False
+
+
+def test_a_parameter_without_value_is_terminal(wh, server):
+    with pytest.raises(TerminalWarehouseError, match="@d"):
+        wh.query("SELECT @d AS d", {"other": 1})
+    assert server.job_configs("query") == []  # refused before any request
 
 
 def test_query_pages_through_long_results(wh, monkeypatch):
@@ -414,3 +423,18 @@ def test_a_failing_script_rolls_its_transaction_back(wh):
     with pytest.raises(TableNotFound):
         wh.execute(script, {"d": D1})
     assert wh.query("SELECT COUNT(*) AS n FROM nba_backfill.units")["n"][0] == 1
+
+
+def test_result_frames_have_the_duckdb_backend_dtypes():
+    import pyarrow as pa
+
+    table = pa.table({
+        "n": pa.array([Decimal("0.435"), None], pa.decimal128(38, 9)),
+        "d": pa.array([D1, None], pa.date32()),
+        "i": pa.array([1, None], pa.int64()), "j": pa.array([1, 2], pa.int64()),
+        "b": pa.array([True, False]),
+    })
+    frame = bq_module.frame_from_arrow(table)
+    assert frame["n"].tolist()[0] == 0.435 and pd.isna(frame["n"][1])  # exact, unlike Arrow's own cast
+    assert str(frame["d"].dtype) == "datetime64[us]" and frame["d"][0] == pd.Timestamp(D1)
+    assert str(frame["i"].dtype) == "Int64" and str(frame["j"].dtype) == "int64" and str(frame["b"].dtype) == "bool"

@@ -109,7 +109,7 @@ def test_replace_partitions_rolls_back_when_the_insert_fails(duck, monkeypatch):
     day = dt.date(2024, 1, 5)
     duck.replace_partitions(TDZA, [day], tdza_rows(day, ["BOS", "LAL"]))
 
-    def broken_insert(table, data):
+    def broken_insert(table, data, view):
         raise duckdb.ConversionException("boom")
 
     monkeypatch.setattr(duck, "_insert", broken_insert)
