@@ -20,6 +20,8 @@ STATE_STYLE = {
 }
 
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out = Console(highlight=False, soft_wrap=True, width=150)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

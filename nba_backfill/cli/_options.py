@@ -64,7 +64,7 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = next((a for a in list(args) + list(kwargs.values()) if isinstance(a, typer.Context)), None)
+        ctx = kwargs.get("ctx") or next((a for a in args if hasattr(a, "find_root")), None)
         debug = bool(ctx and isinstance(ctx.find_root().obj, AppContext) and ctx.find_root().obj.settings.debug)
         try:
             return fn(*args, **kwargs)

@@ -184,6 +184,7 @@ class Runner:
             return summary
         gaps = {} if request.skip_preflight else self._phase3_gaps(cal, request.start, request.end)
         self.ledger.ensure()
+        self.warehouse.create_tables([TABLES[self.registry.get(p).output_table] for p in procs])
         holder = f"{socket.gethostname()}:{os.getpid()}"
         started = self.clock()
         self.ledger.acquire(procs, run_id, holder, started)
@@ -339,8 +340,8 @@ class Runner:
         state_name = result.outcome
         reason = result.reason
         if rows is not None:
-            expected = result.entities_eligible if result.entities_eligible is not None else len(rows) + len(result.skipped)
-            expected -= sum(1 for s in result.skipped if s.category == "insufficient_data") if result.entities_eligible is None else 0
+            universe = result.entities_eligible if result.entities_eligible is not None else len(rows) + len(result.skipped)
+            expected = universe - sum(1 for s in result.skipped if s.category == "insufficient_data")
             coverage = 100.0 if expected <= 0 else 100.0 * len(rows) / expected
             if state_name == "COMPLETE" and coverage < COVERAGE_MIN_PCT:
                 state_name, reason = "DEGRADED", f"coverage {coverage:.1f}% ({len(rows)}/{expected} entities)"

@@ -1,8 +1,8 @@
 """Season calendars of 2021-22 … 2024-25: the exact game dates and counts of the spec (pure).
 
 Everything here is data from calendar-and-sample-data.md Part A and Appendices A/B, parsed
-once; the generator decides matchups (see `schedule.py`-style helpers in `league.py`), never
-dates.
+once, plus the greedy regular-season matchup builder of B.4: the generator decides matchups,
+never dates.
 """
 from __future__ import annotations
 

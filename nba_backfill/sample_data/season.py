@@ -7,12 +7,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from nba_backfill.dates import season_label
-from nba_backfill.sample_data.boxscores import Game, simulate_season
+from nba_backfill.sample_data.boxscores import Game
 from nba_backfill.sample_data.calendar import TEAMS, TRICODES, season_calendar
-from nba_backfill.sample_data.league import C_BP, C_ODDS, C_SCHED_ROWS, League, stream
+from nba_backfill.sample_data.league import C_BP, C_ODDS, League, stream, strip_accents
 from nba_backfill.sample_data.props import DayRng, bettingpros_rows, bp_team_codes, half_line, odds_api_rows, utc
-from nba_backfill.sample_data.league import strip_accents
 
 ET = ZoneInfo("America/New_York")
 TEAM_ID = {t[0]: t[1] for t in TEAMS}
@@ -22,7 +20,7 @@ _BP_PER_TEAM = {2021: (3, 4, 0.25), 2022: (4, 5, 0.75), 2023: (6, 6, 0.0), 2024:
 
 def processed(days: pd.Series) -> pd.Series:
     """processed_at = game date + 1 day, 08:00 UTC (never the wall clock)."""
-    return pd.to_datetime(days) .dt.tz_localize("UTC") + pd.Timedelta(days=1, hours=8)
+    return pd.to_datetime(days).dt.tz_localize("UTC") + pd.Timedelta(days=1, hours=8)
 
 
 def game_frame(games: list[Game]) -> pd.DataFrame:

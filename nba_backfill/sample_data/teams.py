@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from nba_backfill.dates import season_label
-from nba_backfill.sample_data.league import C_SCHED_ROWS, League, stream
+from nba_backfill.sample_data.league import C_SCHED_ROWS, stream
 from nba_backfill.sample_data.season import TEAM_ID, TEAM_NAME, processed
 
 _SUMS = ("points", "fg_attempts", "fg_makes", "three_pt_attempts", "three_pt_makes", "ft_attempts", "ft_makes",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.util
 import io
 import logging
 import uuid
@@ -183,6 +184,11 @@ class BigQueryWarehouse:
                 raise map_error(exc, "client setup") from exc
         return self._client
 
+    @functools.cached_property
+    def _use_storage_api(self) -> bool:
+        """Read results through the Storage API when it is installed (much faster than JSON pages)."""
+        return self.endpoint is None and importlib.util.find_spec("google.cloud.bigquery_storage") is not None
+
     # -- reading --------------------------------------------------------------------------
 
     def _run(self, sql: str, params: Params | None, what: str) -> Any:
@@ -199,7 +205,8 @@ class BigQueryWarehouse:
     def query(self, sql: str, params: Params | None = None) -> pd.DataFrame:
         """Run a SELECT and return its rows (dtypes as the DuckDB backend gives them)."""
         rows = self._run(sql, params, "query")
-        arrow = with_retry(self.retry, "query results", lambda: rows.to_arrow(create_bqstorage_client=False))
+        storage = self._use_storage_api
+        arrow = with_retry(self.retry, "query results", lambda: rows.to_arrow(create_bqstorage_client=storage))
         return frame_from_arrow(arrow)
 
     def execute(self, sql: str, params: Params | None = None) -> None:

@@ -182,6 +182,11 @@ class DuckDBWarehouse:
             self._insert(table, data, view)
 
     def close(self) -> None:
+        """Checkpoint (fold the WAL into the file, so a copy of the file is complete) and close."""
+        try:
+            self._con.execute("CHECKPOINT")
+        except duckdb.Error:
+            pass
         self._con.close()
 
     # -- internals -----------------------------------------------------------------------

@@ -16,9 +16,10 @@ from nba_backfill.tables import table
 D = dt.date
 
 
-def content_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a canonical CSV export sorted by every column (raw tables may repeat a key)."""
-    text = frame.astype(str).sort_values(list(frame.columns), kind="stable").to_csv(index=False)
+def content_hash(frame: pd.DataFrame, name: str) -> str:
+    """SHA-256 of a canonical CSV export sorted by primary key (raw schedule rows: also status, load time)."""
+    keys = list(table(name).primary_key) + [c for c in ("game_status", "processed_at") if c in frame.columns]
+    text = frame.sort_values(keys, kind="stable").to_csv(index=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -81,6 +82,11 @@ def test_box_score_invariants(early_2021: dict[str, pd.DataFrame]) -> None:
     assert starters.between(26, 40).all()
     w = (act["usage_rate"] * act["minutes_played"]).groupby([act["game_id"], act["team_abbr"]]).sum() / t["minutes"]
     assert np.allclose(w, 20.0, atol=0.05)
+    sums = team[["offensive_rebounds", "defensive_rebounds", "fg_attempts", "fg_makes"]].sum().reset_index()
+    pair = sums.merge(sums, on="game_id", suffixes=("", "_o"))
+    pair = pair[pair["team_abbr"] != pair["team_abbr_o"]]
+    missed = pair["fg_attempts_o"] - pair["fg_makes_o"]
+    assert (pair["defensive_rebounds"] + pair["offensive_rebounds_o"] == missed).all()
     dnp = pgs[~pgs["is_active"]]
     assert dnp["minutes_played"].isna().all() and (dnp["player_status"] == "dnp").all()
     assert 9.5 <= len(pgs) / len(off) <= 12.5
@@ -100,7 +106,6 @@ def test_team_tables_are_consistent(early_2021: dict[str, pd.DataFrame]) -> None
     assert (m["points_in_paint_allowed"] == 2 * m["team_paint_makes"]).all()
     assert (m["blocks_paint"] <= m["team_paint_attempts"] - m["team_paint_makes"]).all()
     assert (m["steals"] <= m["turnovers"]).all()
-    assert (m["defensive_rebounds"] + m["rebounds"] - m["defensive_rebounds_y"] if False else True)
     assert de["processed_at"].notna().all()
     final = sched[sched["game_status"] == 3]
     assert not final.duplicated(["game_id", "game_date"]).any() and len(final) == off["game_id"].nunique()
@@ -161,13 +166,14 @@ def test_same_seed_same_tables_and_prefix() -> None:
     other = generate_frames([2022], seed=7, through=D(2022, 10, 26))
     longer = generate_frames([2022], through=D(2022, 11, 3))
     for name in TABLE_NAMES:
-        assert content_hash(short[name]) == content_hash(again[name]), name
-    assert content_hash(short["nba_analytics.player_game_summary"]) != content_hash(other["nba_analytics.player_game_summary"])
+        assert content_hash(short[name], name) == content_hash(again[name], name), name
+    pgs = "nba_analytics.player_game_summary"
+    assert content_hash(short[pgs], pgs) != content_hash(other[pgs], pgs)
     for name in ("nba_raw.nbac_schedule", "nba_analytics.player_game_summary", "nba_raw.bettingpros_player_points_props",
                  "nba_analytics.team_defense_game_summary", "nba_analytics.upcoming_team_game_context"):
         col = table(name).partition
         cut = longer[name][pd.to_datetime(longer[name][col]) <= pd.Timestamp("2022-10-26")]
-        assert content_hash(cut) == content_hash(short[name]), name
+        assert content_hash(cut, name) == content_hash(short[name], name), name
 
 
 def test_generate_sample_data_into_duckdb(tmp_path) -> None:

@@ -382,8 +382,8 @@ def test_schema_problem_names_missing_and_mistyped_columns():
     fields.append(bigquery.SchemaField("extra_column", "STRING"))  # extra nullable columns are fine
     message = bqs.schema_problem(UPGC, bigquery.Table(qualified, schema=fields), qualified)
     assert f"{UPGC.name}.{retyped.name} is STRING" in message and "ADD COLUMN" not in message
-    assert bqs.schema_problem(UPGC, bigquery.Table(qualified, schema=fields[:-1] and
-                                                   [bqs.schema_field(c) for c in UPGC.columns]), qualified) is None
+    exact = bigquery.Table(qualified, schema=[bqs.schema_field(c) for c in UPGC.columns])
+    assert bqs.schema_problem(UPGC, exact, qualified) is None
 
 
 def test_writes_stop_on_a_table_missing_contract_columns(wh):
