@@ -234,7 +234,7 @@ def _memo_texts(values: Iterable[Any], col_type: str, memo_types: tuple[type, ..
             out.append(serialize(v, col_type))
             continue
         try:
-            key = (type(v), v, getattr(v, "tzinfo", None))
+            key = (type(v), v, getattr(v, "tzinfo", None)) if memo_types else (type(v), v)
             text = memo.get(key)
             if text is None:
                 text = memo[key] = serialize(v, col_type)
@@ -242,6 +242,13 @@ def _memo_texts(values: Iterable[Any], col_type: str, memo_types: tuple[type, ..
             text = serialize(v, col_type)
         out.append(text)
     return out
+
+
+def _factorized_texts(series: pd.Series, col_type: str) -> list[str]:
+    """INT64/BOOL texts of a numeric column: each distinct value serialized once (NULL -> "")."""
+    codes, uniques = pd.factorize(series)
+    texts = np.array([serialize(v, col_type) for v in uniques] + [""], dtype=object)
+    return texts[codes].tolist()  # code -1 (NULL) picks the trailing ""
 
 
 def _array_texts(values: Sequence[Any], col_type: str) -> list[str]:
@@ -277,6 +284,8 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
         return _number_texts(series.to_numpy(dtype=object), col_type, scale)
     base = col_type.split("(")[0]
     if base in ("INT64", "BOOL", "BOOLEAN"):
+        if dtype != object and (isinstance(dtype, _MASKED) or (isinstance(dtype, np.dtype) and dtype.kind in "fiub")):
+            return _factorized_texts(series, col_type)
         return _memo_texts(series, col_type)
     if base == "DATE":
         return _memo_texts(series, col_type, (dt.date,))

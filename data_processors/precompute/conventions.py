@@ -8,16 +8,17 @@ Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODUCTION_READY_PCT
 from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import data_hash_column, round_half_away, round_numeric_columns
+from nba_backfill.values import data_hash_column, round_half_away, round_half_away_array, round_numeric_columns
 
 
 def row_seasons(df: pd.DataFrame) -> pd.Series:
@@ -81,10 +82,27 @@ def in_season(df: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.Data
 
 
 def dedup_latest(df: pd.DataFrame, key: str | Sequence[str]) -> pd.DataFrame:
-    """One row per (key, game_date): greatest processed_at (NULL oldest), then greatest game_id."""
+    """One row per (key, game_date): greatest processed_at (NULL oldest), then greatest game_id.
+
+    Only the rows whose (key, game_date) repeats go through the sort; the rest are kept as is.
+    The result is the same as sorting everything (ties are resolved within each group only).
+    """
     keys = [key] if isinstance(key, str) else list(key)
     if df.empty:
         return df
+    if not df.index.is_unique or "_p" in df.columns or "_g" in df.columns:
+        return _dedup_sorted(df, keys)  # the general path (also used for the repeated rows)
+    repeated = df.duplicated(subset=keys + ["game_date"], keep=False).to_numpy()
+    if not repeated.any():
+        return df.copy(deep=False) if df.index.is_monotonic_increasing else df.sort_index()
+    winners = df.index.get_indexer(_dedup_sorted(df[repeated], keys).index)
+    keep = np.concatenate([np.flatnonzero(~repeated), winners])
+    if not df.index.is_monotonic_increasing:  # the general path returns index order
+        return df.take(keep[np.argsort(df.index.take(keep), kind="stable")])
+    return df.take(np.sort(keep))
+
+
+def _dedup_sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     order = df.assign(
         _p=df["processed_at"].notna() if "processed_at" in df.columns else False,
         _g=df["game_id"].notna() if "game_id" in df.columns else False,
@@ -99,7 +117,30 @@ def dedup_latest(df: pd.DataFrame, key: str | Sequence[str]) -> pd.DataFrame:
 def history(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
     """In-season, de-duplicated rows before D, newest first within each entity."""
     rows = dedup_latest(in_season(df, day, schedule), key)
-    return rows.sort_values([key, "game_date"], ascending=[True, False], kind="mergesort")
+    order = _entity_newest_first(rows, key)
+    if order is None:
+        return rows.sort_values([key, "game_date"], ascending=[True, False], kind="mergesort")
+    return rows.take(order)
+
+
+def _entity_newest_first(rows: pd.DataFrame, key: str) -> np.ndarray | None:
+    """Positions sorting `rows` by key ascending, game_date descending, NULLs last, stable.
+
+    The same permutation as pandas' multi-column sort_values (factorized codes + np.lexsort),
+    with the date order taken from the datetime64 values directly. None: use sort_values.
+    """
+    dates = rows["game_date"]
+    if key == "game_date" or not (isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M"):
+        return None
+    try:
+        codes, uniques = pd.factorize(rows[key], sort=True)
+    except TypeError:
+        return None
+    codes = np.where(codes == -1, len(uniques), codes)
+    ints = dates.to_numpy().view("int64")
+    nat = ints == np.iinfo("int64").min
+    newest_first = np.where(nat, np.iinfo("int64").max, -ints)
+    return np.lexsort((newest_first, codes))
 
 
 def last_n(df: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
@@ -134,6 +175,21 @@ def completeness_pct(actual: float, expected: float) -> float:
     return round_half_away(min(100.0, actual / expected * 100), 1)
 
 
+def completeness_pct_array(actual: ArrayLike, expected: ArrayLike) -> np.ndarray:
+    """completeness_pct element-wise (float64, bit-identical to the scalar rule)."""
+    a = np.asarray(actual, dtype="float64")
+    e = np.asarray(expected, dtype="float64")
+    due = e != 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.minimum(100.0, np.where(due, a, 0.0) / np.where(due, e, 1.0) * 100)
+    return np.where(due, round_half_away_array(ratio, 1), 100.0)
+
+
+#: A completeness window: ("games", N) = the team's N most recent final-game dates before D;
+#: ("days", K) = the team's final-game dates in [D - K, D - 1].
+Window = tuple[str, int]
+
+
 def completeness(
     entity_teams: pd.DataFrame,
     entity_dates: pd.DataFrame,
@@ -154,12 +210,92 @@ def completeness(
     Returns:
         Frame indexed by entity with expected, actual, missing, pct.
     """
-    if last_games is not None:
-        window = team_dates.groupby("team", sort=False).head(last_games)
+    window: Window = ("games", last_games) if last_games is not None else ("days", int(last_days or 0))
+    return completeness_windows(entity_teams, entity_dates, team_dates, day=day, windows={"w": window})["w"]
+
+
+def completeness_windows(
+    entity_teams: pd.DataFrame,
+    entity_dates: pd.DataFrame,
+    team_dates: pd.DataFrame,
+    *,
+    day: dt.date,
+    windows: Mapping[str, Window],
+) -> dict[str, pd.DataFrame]:
+    """`completeness` for several windows at once, e.g. {"l5": ("games", 5), "l7d": ("days", 7)}.
+
+    The (entity, team date, has row) pairs are built once with integer codes; each window is
+    then a mask and a bincount. Returns one frame per window name, as `completeness` would.
+    """
+    tdate = team_dates["game_date"]
+    if team_dates["team"].isna().any() or tdate.isna().any() or entity_dates["game_date"].isna().any():
+        return {name: _completeness_merge(entity_teams, entity_dates, team_dates, day, w) for name, w in windows.items()}
+    n_ent, n_td = len(entity_teams), len(team_dates)
+    # team codes shared by entity_teams and team_dates (an entity without team matches nothing)
+    teams, _ = pd.factorize(np.concatenate([_objects(entity_teams["team"]), _objects(team_dates["team"])]))
+    ent_team, td_team = teams[:n_ent], teams[n_ent:]
+    per_team = np.bincount(td_team, minlength=teams.max() + 1 if len(teams) else 0)
+    by_team = np.argsort(td_team, kind="stable")  # team_dates rows grouped by team, order kept
+    first = np.cumsum(per_team) - per_team
+    rank = np.empty(n_td, dtype="int64")  # position of each team date within its team (head(n))
+    rank[by_team] = np.arange(n_td) - np.repeat(first, per_team)
+    has_team = ent_team >= 0
+    reps = np.where(has_team, per_team[np.where(has_team, ent_team, 0)] if len(per_team) else 0, 0)
+    pair_entity = np.repeat(np.arange(n_ent), reps)
+    offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    pair_td = by_team[np.repeat(first[np.where(has_team, ent_team, 0)] if len(first) else 0, reps) + offset]
+    # does the entity have a row on that date? (entity, date) pairs as one integer code
+    ents, _ = pd.factorize(np.concatenate([_objects(entity_teams["entity"]), _objects(entity_dates["entity"])]))
+    dates, _ = pd.factorize(np.concatenate([tdate.to_numpy(), entity_dates["game_date"].to_numpy()]))
+    n_dates = dates.max() + 1 if len(dates) else 1
+    have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
+    wanted = ents[pair_entity].astype("int64") * n_dates + dates[pair_td]
+    hit = np.isin(wanted, have[ents[n_ent:] >= 0]) & (ents[pair_entity] >= 0)
+    pair_date = tdate.to_numpy()[pair_td]
+    result: dict[str, pd.DataFrame] = {}
+    for name, (kind, size) in windows.items():
+        if kind == "games":
+            inside = rank[pair_td] < size
+        elif kind == "days":
+            inside = pair_date >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=int(size))))
+        else:
+            raise ValueError(f"unknown completeness window kind {kind!r}")
+        expected = _per_entity(ents[:n_ent], pair_entity, inside, n_ent)
+        actual = _per_entity(ents[:n_ent], pair_entity, inside & hit, n_ent)
+        result[name] = _completeness_frame(entity_teams["entity"], expected, actual)
+    return result
+
+
+def _objects(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype=object)
+
+
+def _per_entity(entity_codes: np.ndarray, pair_entity: np.ndarray, mask: np.ndarray, n_ent: int) -> np.ndarray:
+    """Count of masked pairs per entity value (rows sharing an entity share its total; NULL -> 0)."""
+    per_row = np.bincount(pair_entity[mask], minlength=n_ent)
+    valid = entity_codes >= 0
+    per_code = np.bincount(entity_codes[valid], weights=per_row[valid], minlength=entity_codes.max() + 1 if n_ent else 0)
+    return np.where(valid, per_code[np.where(valid, entity_codes, 0)] if len(per_code) else 0, 0).astype("int64")
+
+
+def _completeness_frame(entities: pd.Series, expected: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
+    out = pd.DataFrame({"expected": expected, "actual": actual}, index=pd.Index(entities))
+    out["missing"] = out["expected"] - out["actual"]
+    out["pct"] = completeness_pct_array(actual, expected) if len(out) else []
+    return out
+
+
+def _completeness_merge(
+    entity_teams: pd.DataFrame, entity_dates: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, window: Window
+) -> pd.DataFrame:
+    """The merge-based reference, for inputs with NULL teams or dates (pandas joins NULL keys)."""
+    kind, size = window
+    if kind == "games":
+        window_dates = team_dates.groupby("team", sort=False).head(size)
     else:
-        lo = pd.Timestamp(day - dt.timedelta(days=int(last_days or 0)))
-        window = team_dates[team_dates["game_date"] >= lo]
-    wanted = entity_teams[["entity", "team"]].merge(window, on="team", how="left")
+        lo = pd.Timestamp(day - dt.timedelta(days=int(size)))
+        window_dates = team_dates[team_dates["game_date"] >= lo]
+    wanted = entity_teams[["entity", "team"]].merge(window_dates, on="team", how="left")
     have = entity_dates[["entity", "game_date"]].drop_duplicates().assign(_hit=1)
     joined = wanted.merge(have, on=["entity", "game_date"], how="left")
     grouped = joined.groupby("entity", sort=False)

@@ -20,8 +20,9 @@ def _phase3(cli, url: str):
     return cli(url, "phase3", "run", "--processor", "upcoming_player_game_context", "--start-date", START, "--end-date", END)
 
 
-def _phase4(cli, url: str, *extra: str):
-    return cli(url, "phase4", "run", "--all", "--start-date", START, "--end-date", END, *extra)
+def _phase4(cli, url: str, *extra: str, json_output: bool = False):
+    head = ["--json"] if json_output else []
+    return cli(url, *head, "phase4", "run", "--all", "--start-date", START, "--end-date", END, *extra)
 
 
 def _latest(url: str) -> pd.DataFrame:
@@ -75,7 +76,7 @@ def test_full_range_ends_in_terminal_non_failure_states(full_run: str) -> None:
 
 
 def test_second_run_does_no_work_and_force_gives_identical_tables(cli, full_run: str) -> None:
-    again = _phase4(cli, full_run, "--json")
+    again = _phase4(cli, full_run, json_output=True)
     assert again.exit_code == 0, again.output
     counts = json.loads(again.output)["counts"]
     assert all(set(c) <= {"DONE_EARLIER", "SKIPPED_BOOTSTRAP"} for c in counts.values()), counts
@@ -163,7 +164,7 @@ def test_forced_upstream_rewrite_marks_downstream_stale(cli, full_run: str) -> N
     for down in ("player_composite_factors", "ml_feature_store"):
         assert latest.loc[(down, pd.Timestamp(day))]["state"] == "STALE"
     assert latest.loc[("player_daily_cache", pd.Timestamp(day))]["state"] == "COMPLETE"
-    rerun = _phase4(cli, full_run, "--json")
+    rerun = _phase4(cli, full_run, json_output=True)
     assert rerun.exit_code == 0
     latest = _latest(full_run).set_index(["processor", "unit_date"])
     assert latest.loc[("ml_feature_store", pd.Timestamp(day))]["state"] == "COMPLETE"
