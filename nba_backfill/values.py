@@ -123,12 +123,20 @@ def round_series(series: pd.Series, scale: int) -> pd.Series:
 
 def round_numeric_columns(rows: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
     """Round every NUMERIC column of `rows` to its contract scale (a copy)."""
-    out = rows.copy()
-    for col in table.columns:
-        scale = col.numeric_scale
-        if scale is not None and col.name in out.columns and not col.repeated:
-            out[col.name] = round_series(out[col.name], scale)
-    return out
+    if not rows.columns.is_unique:
+        out = rows.copy()
+        for col in table.columns:
+            scale = col.numeric_scale
+            if scale is not None and col.name in out.columns and not col.repeated:
+                out[col.name] = round_series(out[col.name], scale)
+        return out
+    present = set(rows.columns)
+    rounded = {
+        col.name: round_half_away_array(rows[col.name], col.numeric_scale)
+        for col in table.columns
+        if col.numeric_scale is not None and col.name in present and not col.repeated
+    }
+    return rows.assign(**rounded) if rounded else rows.copy()
 
 
 def _fmt_fixed(value: Any, scale: int) -> str:
@@ -183,8 +191,28 @@ def _fixed_scale(col_type: str) -> int | None:
     return 6 if base == "FLOAT64" else None
 
 
+def _fixed_text(x: float, scale: int) -> str:
+    """`_fmt_fixed` of one float ("" for NaN) by the binary shortcut where it is proven exact."""
+    if x != x:
+        return ""
+    if scale <= _MAX_FAST_SCALE:
+        y = abs(x) * _POW10[scale]
+        if y < _FAST_LIMIT:
+            fl = math.floor(y)
+            frac = y - fl
+            if abs(frac - 0.5) > _TIE_ULPS * math.ulp(y):
+                k = fl + (frac > 0.5)
+                return _int_texts([-k if x < 0 else k], scale)[0]
+    return _fmt_fixed(x, scale)
+
+
+_SMALL = 64  # below this many values a Python loop beats the fixed cost of the numpy path
+
+
 def _fixed_texts(x: np.ndarray, scale: int) -> np.ndarray:
     """Texts of `_fmt_fixed` for float64 values ("" for NaN), each distinct value formatted once."""
+    if len(x) < _SMALL:
+        return np.array([_fixed_text(v, scale) for v in x.tolist()] or [], dtype=object)
     out = np.full(len(x), "", dtype=object)
     k, slow = _fast_k(x, scale)
     nan = np.isnan(x)
@@ -299,7 +327,7 @@ def data_hash_column(rows: pd.DataFrame, table: TableSpec, fields: Iterable[str]
     fields = list(fields)
     types = [table.column(f).type for f in fields]
     frame = rows.reindex(columns=fields)
-    columns = [serialize_column(frame.iloc[:, j], t) for j, t in enumerate(types)]
+    columns = [serialize_column(col, t) for (_, col), t in zip(frame.items(), types, strict=True)]
     texts = ["|".join(parts) for parts in zip(*columns, strict=True)] if columns else [""] * len(rows)
     hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in texts]
     return pd.Series(hashes, index=rows.index, dtype="object")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -96,6 +98,20 @@ WHERE rn = 1
 """
 
 
+def _holder_is_dead(holder: str | None) -> bool:
+    """True when the lease holder is a process on this host that no longer exists (killed run)."""
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _none(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
@@ -163,7 +179,8 @@ class Ledger:
         for row in current.itertuples(index=False):
             beat = pd.Timestamp(row.heartbeat_at)
             beat = beat.tz_localize("UTC") if beat.tzinfo is None else beat
-            if row.action != "release" and row.run_id != run_id and now - beat.to_pydatetime() < LEASE_TIMEOUT:
+            live = row.action != "release" and row.run_id != run_id and now - beat.to_pydatetime() < LEASE_TIMEOUT
+            if live and not _holder_is_dead(row.holder):
                 raise LockHeld(
                     f"processor {row.processor} is being written by run {row.run_id} ({row.holder}, "
                     f"heartbeat {beat.isoformat()}); wait for it or let the lease expire after "
