@@ -155,6 +155,187 @@ def child_backfill(db: Path, labels: list[str], through: dt.date | None) -> dict
     return {"runs": runs, "units": units, "processors": order, **peak_memory()}
 
 
+# ---- the report (pure: from the children's raw results to figures) --------------------------------
+#: States whose ledger duration_ms is compute time; gate decisions and skips record 0 ms.
+COMPUTED_STATES = frozenset({"COMPLETE", "DEGRADED", "EXPECTED_EMPTY", "FAILED", "NO_SOURCE_DATA"})
+#: Summary count keys that are not units of this run (done earlier, or an off day).
+NOT_UNITS = frozenset({"DONE_EARLIER", "NO_GAMES"})
+#: Engine spec §8 targets on a 2-core machine.
+TARGETS = {"phase4_seconds": 120.0, "phase4_seconds_goal": 60.0, "ratio": 1.5, "peak_rss_mib": 1024.0,
+           "statements_per_date": 3.0}
+#: Top-level keys of the JSON report (the smoke test checks them).
+REPORT_KEYS = ("benchmark", "git", "machine", "config", "generation", "backfill", "phases", "processors",
+               "seasons", "ratio_last_to_first", "targets", "runs")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return float(ordered[int(rank) - 1])
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _div(a: float | None, b: float | None, digits: int = 3) -> float | None:
+    return None if a is None or not b else round(a / b, digits)
+
+
+def _was_computed(unit: dict[str, Any]) -> bool:
+    """True when the unit reached compute(): a gate's NO_SOURCE_DATA ("upstream ...: ...") did not."""
+    return unit["state"] in COMPUTED_STATES and not (unit["reason"] or "").startswith("upstream ")
+
+
+def _processor_figures(name: str, phase: int, runs: list[dict], units: list[dict], seasons: list[str]) -> dict[str, Any]:
+    mine = [u for u in units if u["processor"] == name]
+    by_season: dict[str, Any] = {}
+    for label in seasons:
+        run = next((r for r in runs if r["phase"] == phase and r["season"] == label), None)
+        ms = [u["duration_ms"] for u in mine if u["season"] == label]
+        wall = run["seconds"].get(name) if run else None
+        stmts = run["statements"].get(name) if run else None
+        by_season[label] = {"dates": len(ms), "median_ms": _median(ms), "p95_ms": percentile(ms, 95),
+                            "wall_seconds": wall, "wall_ms_per_date": _div(None if wall is None else wall * 1000, len(ms), 1),
+                            "statements": stmts, "statements_per_date": _div(stmts, len(ms))}
+    wall = sum(r["seconds"].get(name, 0.0) for r in runs if r["phase"] == phase)
+    stmts = sum(r["statements"].get(name, 0) for r in runs if r["phase"] == phase)
+    ms = [u["duration_ms"] for u in mine]
+    first, last = by_season[seasons[0]]["median_ms"], by_season[seasons[-1]]["median_ms"]
+    return {"phase": phase, "units": sum(n for r in runs if r["phase"] == phase
+                                         for s, n in r["counts"].get(name, {}).items() if s not in NOT_UNITS),
+            "dates": len(ms), "wall_seconds": round(wall, 3), "wall_ms_per_date": _div(wall * 1000, len(ms), 1),
+            "median_ms": _median(ms), "p95_ms": percentile(ms, 95), "statements": stmts,
+            "statements_per_date": _div(stmts, len(ms)),
+            "ratio_last_to_first": _div(last, first, 2) if len(seasons) > 1 else None, "by_season": by_season}
+
+
+def _season_figures(phase: int, names: list[str], runs: list[dict], units: list[dict], label: str) -> dict[str, Any]:
+    """Per-date cost of one phase in one season: the sum over its processors of duration_ms, per date."""
+    per_date: dict[str, float] = {}
+    for u in units:
+        if u["season"] == label and u["processor"] in names:
+            per_date[u["date"]] = per_date.get(u["date"], 0.0) + u["duration_ms"]
+    run = next((r for r in runs if r["phase"] == phase and r["season"] == label), None)
+    wall = sum(run["seconds"].values()) if run else None
+    return {"dates": len(per_date), "median_ms_per_date": _median(list(per_date.values())),
+            "p95_ms_per_date": percentile(list(per_date.values()), 95), "wall_seconds": wall,
+            "invocation_seconds": run["wall_seconds"] if run else None,
+            "wall_ms_per_date": _div(None if wall is None else wall * 1000, len(per_date), 1)}
+
+
+def build_report(generation: dict, backfill: dict, config: dict, machine: dict, git: dict) -> dict[str, Any]:
+    """All figures of engine spec §8 from the raw child results; no I/O."""
+    runs, seasons = backfill["runs"], config["seasons"]
+    where = {r["run_id"]: r for r in runs}
+    units = [{**u, "season": where[u["run_id"]]["season"]} for u in backfill["units"] if _was_computed(u)]
+    processors = {p["name"]: _processor_figures(p["name"], p["phase"], runs, units, seasons) for p in backfill["processors"]}
+    phases: dict[str, Any] = {}
+    per_season: dict[str, Any] = {label: {} for label in seasons}
+    for phase in (3, 4):
+        names = [n for n, f in processors.items() if f["phase"] == phase]
+        dates = sum(processors[n]["dates"] for n in names)
+        stmts = sum(processors[n]["statements"] for n in names)
+        overhead = sum(r["statements_incl_overhead"] for r in runs if r["phase"] == phase)
+        phases[f"phase{phase}"] = {
+            "processors": names, "wall_seconds": round(sum(processors[n]["wall_seconds"] for n in names), 3),
+            "invocation_seconds": round(sum(r["wall_seconds"] for r in runs if r["phase"] == phase), 3),
+            "unit_dates": dates, "statements": stmts, "statements_per_date": _div(stmts, dates),
+            "statements_incl_overhead": overhead, "statements_incl_overhead_per_date": _div(overhead, dates)}
+        for label in seasons:
+            per_season[label][f"phase{phase}"] = _season_figures(phase, names, runs, units, label)
+    all_dates = phases["phase3"]["unit_dates"] + phases["phase4"]["unit_dates"]
+    all_stmts = phases["phase3"]["statements"] + phases["phase4"]["statements"]
+
+    def ratio(phase: str, key: str) -> float | None:
+        if len(seasons) < 2:
+            return None
+        return _div(per_season[seasons[-1]][phase][key], per_season[seasons[0]][phase][key], 2)
+
+    ratios = {"first": seasons[0], "last": seasons[-1], "phase4_median_ms_per_date": ratio("phase4", "median_ms_per_date"),
+              "phase4_wall_ms_per_date": ratio("phase4", "wall_ms_per_date"),
+              "phase3_median_ms_per_date": ratio("phase3", "median_ms_per_date"),
+              "phase3_wall_ms_per_date": ratio("phase3", "wall_ms_per_date"),
+              "per_processor": {n: f["ratio_last_to_first"] for n, f in processors.items()}}
+    p4_wall, rss = phases["phase4"]["wall_seconds"], backfill["peak_rss_mib"]
+    headline_ratio = ratios["phase4_median_ms_per_date"]
+    spd = _div(all_stmts, all_dates)
+    targets = {
+        "phase4_seconds": {"value": p4_wall, "target": TARGETS["phase4_seconds"], "goal": TARGETS["phase4_seconds_goal"],
+                           "met": p4_wall < TARGETS["phase4_seconds"], "goal_met": p4_wall < TARGETS["phase4_seconds_goal"]},
+        "ratio_last_to_first": {"value": headline_ratio, "target": TARGETS["ratio"],
+                                "met": None if headline_ratio is None else headline_ratio < TARGETS["ratio"]},
+        "peak_rss_mib": {"value": rss, "target": TARGETS["peak_rss_mib"], "met": rss < TARGETS["peak_rss_mib"]},
+        "statements_per_date": {"value": spd, "target": TARGETS["statements_per_date"],
+                                "met": None if spd is None else spd <= TARGETS["statements_per_date"]},
+    }
+    return {
+        "benchmark": {"name": "backfill", "version": 1, "comparable_to_spec": len(seasons) == 4 and config["through"] is None},
+        "git": git, "machine": machine, "config": config,
+        "generation": {"seconds": generation["seconds"], "process_seconds": generation["process_seconds"],
+                       "peak_rss_mib": generation["peak_rss_mib"], "vm_hwm_mib": generation["vm_hwm_mib"],
+                       "rows": sum(generation["rows"].values()), "rows_by_table": generation["rows"]},
+        "backfill": {"seconds": round(sum(r["wall_seconds"] for r in runs), 3), "process_seconds": backfill["process_seconds"],
+                     "peak_rss_mib": rss, "vm_hwm_mib": backfill["vm_hwm_mib"],
+                     "exit_codes": {f"phase{r['phase']} {r['season']}": r["exit_code"] for r in runs},
+                     "failures": sum(r["failures"] for r in runs), "statements_per_date": spd},
+        "phases": phases, "processors": processors, "seasons": per_season, "ratio_last_to_first": ratios,
+        "targets": targets, "runs": runs,
+    }
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _mark(met: bool | None) -> str:
+    return "–" if met is None else ("✅" if met else "❌")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The figures as Markdown tables (what README.md quotes)."""
+    g, cfg, seasons = report["git"], report["config"], report["config"]["seasons"]
+    lines = [f"## Backfill benchmark: {', '.join(seasons)}" + (f" through {cfg['through']}" if cfg["through"] else ""),
+             "", f"commit `{(g['commit'] or '?')[:12]}`{' (tree dirty)' if g['dirty'] else ''}; "
+             f"{report['machine']['nproc']} cores, {report['machine']['mem_total_gib']} GiB, Python {report['machine']['python']}",
+             "", "| processor | phase | dates | wall s | wall ms/date | median ms | p95 ms | statements/date | "
+             f"median ms {seasons[0]} → {seasons[-1]} | ratio |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, f in report["processors"].items():
+        first, last = f["by_season"][seasons[0]]["median_ms"], f["by_season"][seasons[-1]]["median_ms"]
+        lines.append(f"| {name} | {f['phase']} | {f['dates']} | {_fmt(f['wall_seconds'])} | {_fmt(f['wall_ms_per_date'])} | "
+                     f"{_fmt(f['median_ms'])} | {_fmt(f['p95_ms'])} | {_fmt(f['statements_per_date'], 2)} | "
+                     f"{_fmt(first)} → {_fmt(last)} | {_fmt(f['ratio_last_to_first'], 2)} |")
+    lines += ["", "| season | P3 dates | P3 wall s | P3 median ms/date | P4 dates | P4 wall s | P4 wall ms/date | "
+              "P4 median ms/date (sum of 5) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for label in seasons:
+        p3, p4 = report["seasons"][label]["phase3"], report["seasons"][label]["phase4"]
+        lines.append(f"| {label} | {p3['dates']} | {_fmt(p3['wall_seconds'])} | {_fmt(p3['median_ms_per_date'])} | "
+                     f"{p4['dates']} | {_fmt(p4['wall_seconds'])} | {_fmt(p4['wall_ms_per_date'])} | {_fmt(p4['median_ms_per_date'])} |")
+    t, ph, gen, bf = report["targets"], report["phases"], report["generation"], report["backfill"]
+    r = report["ratio_last_to_first"]
+    lines += ["", "| measure | value | target |", "|---|---:|---|",
+              f"| sample generation | {_fmt(gen['seconds'])} s, {gen['rows']:,} rows, peak RSS {_fmt(gen['peak_rss_mib'], 0)} MiB | measured separately |",
+              f"| Phase 3 wall (processor loop) | {_fmt(ph['phase3']['wall_seconds'])} s | |",
+              f"| Phase 4 wall (processor loop) | {_fmt(ph['phase4']['wall_seconds'])} s | < 120 s {_mark(t['phase4_seconds']['met'])} (goal 60 s {_mark(t['phase4_seconds']['goal_met'])}) |",
+              f"| Phase 3 + 4 CLI invocations (incl. planning) | {_fmt(bf['seconds'])} s | |",
+              f"| peak RSS, Phase 3 + 4 run | {_fmt(bf['peak_rss_mib'], 0)} MiB (VmHWM {_fmt(bf['vm_hwm_mib'], 0)}) | < 1024 MiB {_mark(t['peak_rss_mib']['met'])} |",
+              f"| statements per (processor, date), P3 + P4 | {_fmt(t['statements_per_date']['value'], 2)} "
+              f"(incl. per-run overhead: P3 {_fmt(ph['phase3']['statements_incl_overhead_per_date'], 2)}, "
+              f"P4 {_fmt(ph['phase4']['statements_incl_overhead_per_date'], 2)}) | ≤ 3 {_mark(t['statements_per_date']['met'])} |",
+              f"| per-date cost {r['last']} / {r['first']}, Phase 4 median ms | {_fmt(r['phase4_median_ms_per_date'], 2)} | < 1.5 {_mark(t['ratio_last_to_first']['met'])} |",
+              f"| same, Phase 4 wall ms/date (incl. commits) | {_fmt(r['phase4_wall_ms_per_date'], 2)} | |",
+              f"| same, Phase 3 median ms / wall ms per date | {_fmt(r['phase3_median_ms_per_date'], 2)} / {_fmt(r['phase3_wall_ms_per_date'], 2)} | |",
+              f"| unit failures / exit codes | {bf['failures']} / {sorted(set(bf['exit_codes'].values()))} | |"]
+    return "\n".join(lines)
+
+
 # ---- the parent -----------------------------------------------------------------------------------
 def run_child(kind: str, workdir: Path, db: Path, labels: list[str], through: dt.date | None) -> dict[str, Any]:
     """Run one measured step in a fresh interpreter and read back its JSON result."""
@@ -186,7 +367,9 @@ def machine_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"nproc": cpus, "cpu_count": os.cpu_count(), "mem_total_gib": mem, "platform": platform.platform(),
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return {"nproc": cpus, "cpu_count": os.cpu_count(), "mem_total_gib": mem, "load_average_at_end": load,
+            "platform": platform.platform(),
             "python": platform.python_version(), "versions": versions}
 
 
@@ -238,6 +421,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         workdir = Path(tempfile.mkdtemp(prefix="nba-backfill-bench-"))
     db = workdir / DB_NAME
     started = dt.datetime.now(dt.timezone.utc)
+    load_at_start = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     try:
         generation = run_child("generate", workdir, db, labels, args.through)
         backfill = run_child("backfill", workdir, db, labels, args.through)
@@ -246,7 +430,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             shutil.rmtree(workdir, ignore_errors=True)
     config = {"seasons": labels, "ranges": [[label, s.isoformat(), e.isoformat()] for label, s, e in ranges],
               "through": None if args.through is None else args.through.isoformat(), "seed": SEED,
-              "warehouse": str(db) if args.keep is not None else None, "started_at": started.isoformat(timespec="seconds")}
+              "warehouse": str(db) if args.keep is not None else None, "started_at": started.isoformat(timespec="seconds"), "load_average_at_start": load_at_start}
     report = build_report(generation, backfill, config, machine_info(), git_info())
     print(render_markdown(report))
     if args.output is not None:

@@ -69,7 +69,7 @@ def _fast_column(series: pd.Series, col: Column) -> pd.Series | None:
     if col.repeated:
         if dtype == object:
             items = [list(v) if type(v) is list else _to_list(v) for v in series.to_numpy()]
-            return pd.Series(items, index=series.index, dtype="object", name=series.name)
+            return pd.Series(items, index=series.index, dtype="object")
         return None
     if base in _NUMERIC_BASES:
         if dtype == np.float64:

@@ -23,12 +23,28 @@ from nba_backfill.values import data_hash_column, round_half_away, round_half_aw
 
 def row_seasons(df: pd.DataFrame) -> pd.Series:
     """Season of each row: its season_year, or season(game_date) where that is NULL/absent."""
-    dates = df["game_date"]
-    from_date = np.where(dates.dt.month >= 10, dates.dt.year, dates.dt.year - 1)
-    from_date = pd.Series(from_date, index=df.index, dtype="float64")
     if "season_year" in df.columns:
-        return df["season_year"].astype("float64").fillna(from_date)
-    return from_date
+        years = df["season_year"].astype("float64")
+        if not years.isna().any():  # nothing to fill: skip the date arithmetic
+            return years
+        return years.fillna(pd.Series(_date_seasons(df["game_date"]), index=df.index, dtype="float64"))
+    return pd.Series(_date_seasons(df["game_date"]), index=df.index, dtype="float64")
+
+
+def _date_seasons(dates: pd.Series) -> np.ndarray:
+    """season(game_date) per row as float64 (NaN for NaT); numpy calendar fields when possible."""
+    if _is_naive_datetime(dates):
+        values = dates.to_numpy()
+        years = values.astype("datetime64[Y]").astype("int64") + 1970
+        months = values.astype("datetime64[M]").astype("int64") % 12 + 1
+        out = np.where(months >= 10, years, years - 1).astype("float64")
+        out[np.isnat(values)] = np.nan
+        return out
+    return np.where(dates.dt.month >= 10, dates.dt.year, dates.dt.year - 1).astype("float64")
+
+
+def _is_naive_datetime(values: pd.Series) -> bool:
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"
 
 
 def final_games(schedule: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +93,12 @@ def in_season(df: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.Data
     start = pd.Timestamp(opening_night(schedule, season))
     if df.empty:
         return df
-    mask = (row_seasons(df) == season) & (df["game_date"] >= start) & (df["game_date"] < pd.Timestamp(day))
+    dates = df["game_date"]
+    if _is_naive_datetime(dates):  # the same mask on numpy arrays
+        values = dates.to_numpy()
+        seasons = row_seasons(df).to_numpy()
+        return df[(seasons == season) & (values >= start.to_datetime64()) & (values < pd.Timestamp(day).to_datetime64())]
+    mask = (row_seasons(df) == season) & (dates >= start) & (dates < pd.Timestamp(day))
     return df[mask]
 
 
@@ -144,13 +165,31 @@ def _entity_newest_first(rows: pd.DataFrame, key: str) -> np.ndarray | None:
 
 
 def last_n(df: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
-    """The n newest rows per entity (df sorted newest first per entity, as `history` returns)."""
-    return df.groupby(key, sort=False).head(n)
+    """The n newest rows per entity (df sorted newest first per entity, as `history` returns).
+
+    Same rows as `groupby(key, sort=False).head(n)` (NULL keys dropped), from integer codes.
+    """
+    codes, _ = pd.factorize(df[key])
+    return df[(codes >= 0) & (_rank_within(codes) < n)]
+
+
+def _rank_within(codes: np.ndarray) -> np.ndarray:
+    """Position of each row among the rows with the same code, in frame order (cumcount)."""
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]]) if len(ranked) else np.zeros(0, dtype="int64")
+    sizes = np.diff(np.r_[starts, len(ranked)])
+    rank = np.empty(len(codes), dtype="int64")
+    rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
+    return rank
 
 
 def active_games(pgs: pd.DataFrame) -> pd.DataFrame:
     """player_game_summary rows with is_active = TRUE and minutes_played > 0."""
-    return pgs[pgs["is_active"].fillna(False).astype(bool) & (pgs["minutes_played"].fillna(0) > 0)]
+    active, minutes = pgs["is_active"], pgs["minutes_played"]
+    if isinstance(active.dtype, pd.BooleanDtype) and minutes.dtype == np.float64:
+        return pgs[active.to_numpy(dtype=bool, na_value=False) & (minutes.to_numpy() > 0)]
+    return pgs[active.fillna(False).astype(bool) & (minutes.fillna(0) > 0)]
 
 
 def team_final_dates(schedule: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -165,7 +204,10 @@ def team_final_dates(schedule: pd.DataFrame, day: dt.date) -> pd.DataFrame:
         ],
         ignore_index=True,
     ).drop_duplicates()
-    return both.sort_values(["team", "game_date"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
+    order = _entity_newest_first(both, "team")
+    if order is None:
+        return both.sort_values(["team", "game_date"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
+    return both.take(order).reset_index(drop=True)
 
 
 def completeness_pct(actual: float, expected: float) -> float:
@@ -250,7 +292,7 @@ def completeness_windows(
     n_dates = dates.max() + 1 if len(dates) else 1
     have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
     wanted = ents[pair_entity].astype("int64") * n_dates + dates[pair_td]
-    hit = np.isin(wanted, have[ents[n_ent:] >= 0]) & (ents[pair_entity] >= 0)
+    hit = np.isin(wanted, have)  # NULL entities (code -1) only meet each other and count 0 anyway
     pair_date = tdate.to_numpy()[pair_td]
     result: dict[str, pd.DataFrame] = {}
     for name, (kind, size) in windows.items():

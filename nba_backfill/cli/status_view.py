@@ -15,23 +15,22 @@ CELL = {"COMPLETE": "■", "EXPECTED_EMPTY": "□", "SKIPPED_BOOTSTRAP": "·", "
 
 
 def render_status(cov: Coverage) -> None:
-    """One line per processor and month: a coloured cell per game date; then totals per season."""
+    """Per season a compact calendar: one line per month and processor, one coloured cell per game date."""
     for season, days in groupby(cov.dates, key=season_of):
         days = list(days)
-        table = Table(title=f"Season {season_label(season)}: {len(days)} game dates", show_lines=False)
+        table = Table(title=f"Season {season_label(season)}: {len(days)} game dates")
+        table.add_column("month")
         table.add_column("processor")
+        table.add_column("game dates (one cell each)", no_wrap=True)
         months = [list(g) for _, g in groupby(days, key=lambda d: (d.year, d.month))]
         for month in months:
-            table.add_column(month[0].strftime("%b"), no_wrap=True)
-        for proc in cov.processors:
-            cells = []
-            for month in months:
+            for i, proc in enumerate(cov.processors):
                 text = Text()
                 for d in month:
                     state, _ = cov.cells[(proc, d)]
                     text.append(CELL.get(state, "?"), style=STATE_STYLE.get(state, "dim"))
-                cells.append(text)
-            table.add_row(proc, *cells)
+                table.add_row(month[0].strftime("%Y-%m") if i == 0 else "", proc, text,
+                              end_section=i == len(cov.processors) - 1)
         out.print(table)
     totals = cov.totals()
     states = sorted({s for c in totals.values() for s in c})

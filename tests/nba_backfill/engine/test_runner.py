@@ -57,7 +57,16 @@ def full_run(cli, sample_url: str) -> str:
     return sample_url
 
 
-def test_full_range_ends_in_terminal_non_failure_states(full_run: str) -> None:
+def test_full_range_ends_in_terminal_non_failure_states(cli, full_run: str) -> None:
+    status = cli(full_run, "--json", "phase4", "status", "--start-date", START, "--end-date", END)
+    assert status.exit_code == 0, status.output
+    cells = json.loads(status.output)["cells"]
+    assert {c["state"] for c in cells} <= {"COMPLETE", "EXPECTED_EMPTY", "SKIPPED_BOOTSTRAP", "NO_SOURCE_DATA"}
+    assert len(cells) == 6 * len({c["date"] for c in cells})
+    human = cli(full_run, "phase4", "status", "--start-date", START, "--end-date", END)
+    assert "Season 2021-22" in human.output and "■" in human.output
+    failures = cli(full_run, "--json", "phase4", "failures")
+    assert json.loads(failures.output) == {"failures": [], "retry_commands": []}
     latest = _latest(full_run)
     p4 = latest[latest["processor"].isin(PHASE4)]
     assert set(p4["state"]) <= {"COMPLETE", "EXPECTED_EMPTY", "SKIPPED_BOOTSTRAP", "NO_SOURCE_DATA"}
