@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
+import numpy as np
 import pandas as pd
 
 from nba_backfill.errors import ValidationError
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import is_null, round_half_away
+from nba_backfill.values import is_null
 
 
-def _bad_numeric(value: float, precision: int, scale: int) -> bool:
-    if math.isinf(value):
-        return True
-    if round_half_away(value, scale) != value:
-        return True
-    return abs(value) >= 10 ** (precision - scale)
+def _bad_numeric(values: np.ndarray, precision: int, scale: int) -> np.ndarray:
+    """Mask of values with more decimals than `scale` or too many integer digits (vectorized).
+
+    A stored value must already be rounded to the scale, so value * 10**scale is an integer
+    up to float noise (a relative 1e-9 tolerance); the writer's exact decimal conversion
+    rejects anything this tolerance lets through.
+    """
+    scaled = values * (10.0 ** scale)
+    noise = np.abs(scaled - np.rint(scaled)) > 1e-9 * np.maximum(1.0, np.abs(scaled))
+    return ~np.isfinite(values) | noise | (np.abs(values) >= 10.0 ** (precision - scale))
 
 
 def validate_rows(rows: pd.DataFrame, table: TableSpec, day: dt.date, date_column: str) -> pd.DataFrame:
@@ -35,21 +39,21 @@ def validate_rows(rows: pd.DataFrame, table: TableSpec, day: dt.date, date_colum
     for col in table.columns:
         series = out[col.name]
         if col.repeated:
-            for value in series:
-                items = [] if value is None or (isinstance(value, float) and math.isnan(value)) else list(value)
-                if col.base_type in ("FLOAT64", "NUMERIC") and any(is_null(v) or math.isinf(float(v)) for v in items):
+            if col.base_type in ("FLOAT64", "NUMERIC"):
+                flat = [x for v in series if isinstance(v, (list, tuple, np.ndarray)) for x in v]
+                if flat and not np.isfinite(np.array([np.nan if is_null(x) else x for x in flat], dtype="float64")).all():
                     raise ValidationError(f"{table.name}.{col.name}: array holds a NULL, NaN or infinite value")
             continue
         nulls = series.isna()
         if col.required and nulls.any():
             raise ValidationError(f"{table.name}.{col.name} is REQUIRED but {int(nulls.sum())} rows are NULL")
         if col.base_type in ("NUMERIC", "FLOAT64") and not nulls.all():
-            values = pd.to_numeric(series[~nulls], errors="raise").astype(float)
+            values = pd.to_numeric(series[~nulls], errors="raise").to_numpy(dtype="float64")
             if col.numeric_scale is not None:
-                bad = [v for v in values if _bad_numeric(v, col.numeric_precision or 38, col.numeric_scale)]
-                if bad:
-                    raise ValidationError(f"{table.name}.{col.name}: {bad[0]!r} does not fit {col.type}")
-            elif values.map(math.isinf).any():
+                bad = values[_bad_numeric(values, col.numeric_precision or 38, col.numeric_scale)]
+                if len(bad):
+                    raise ValidationError(f"{table.name}.{col.name}: {float(bad[0])!r} does not fit {col.type}")
+            elif np.isinf(values).any():
                 raise ValidationError(f"{table.name}.{col.name}: infinite value")
     dates = pd.to_datetime(out[date_column]).dt.date
     if (dates != day).any():

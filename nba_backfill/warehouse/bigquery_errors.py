@@ -34,6 +34,9 @@ TRANSIENT_REASONS = frozenset({"rateLimitExceeded", "backendError", "internalErr
                                "jobBackendError", "jobInternalError", "timeout"})
 #: Message fragments of transaction conflicts (reason is only "invalidQuery" there).
 TRANSIENT_MESSAGES = ("could not serialize access", "concurrent update")
+#: Message fragments of a dataset/job location mismatch ("... was not found in location EU",
+#: "Cannot read and write in different locations: source: US, destination: EU").
+LOCATION_MESSAGES = ("in location", "location mismatch", "different locations")
 #: Exceptions the driver raises; anything else is a bug and propagates untouched.
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     gexc.GoogleAPIError, requests.RequestException, concurrent.futures.TimeoutError, auth_exc.TransportError,
@@ -61,7 +64,7 @@ def map_error(exc: BaseException, what: str) -> WarehouseError | EnvironmentProb
     if (found & TRANSIENT_REASONS or any(m in text for m in TRANSIENT_MESSAGES)
             or isinstance(exc, (gexc.TooManyRequests, gexc.ServerError))):
         return TransientWarehouseError(message)
-    if "in location" in text or "location mismatch" in text:
+    if any(m in text for m in LOCATION_MESSAGES):
         return TerminalWarehouseError(message + " (check the warehouse URL's location=)")
     if isinstance(exc, gexc.NotFound) or "notFound" in found:
         return TableNotFound(message)
