@@ -99,6 +99,15 @@ def render_summary(summary: RunSummary) -> None:
         extra = [] if summary.dry_run else [str(summary.statements.get(proc, 0)), f"{summary.seconds.get(proc, 0.0):.1f}"]
         table.add_row(proc, *[str(c.get(s, 0)) for s in states], *extra)
     out.print(table)
+    if summary.load_jobs:
+        out.print("load jobs: " + ", ".join(f"{t} {n}" for t, n in sorted(summary.load_jobs.items())))
+    if summary.planned_statements:
+        out.print(f"[bold]Input queries the run would issue ({len(summary.planned_statements)}; "
+                  f"plus per {31} dates one write transaction and one ledger append):[/]")
+        for st in summary.planned_statements:
+            size = f"  [{st['bytes']:,} bytes]" if st.get("bytes") is not None else ""
+            params = ", ".join(f"@{k}={v}" for k, v in st["params"].items())
+            out.print(f"  {st['processor']}: {st['sql']}  {params}{size}", markup=False)
     failures = summary.failures()
     if failures:
         ft = Table(title="Failures", title_style="bold red")

@@ -195,7 +195,7 @@ def _fixed_text(x: float, scale: int) -> str:
     """`_fmt_fixed` of one float ("" for NaN) by the binary shortcut where it is proven exact."""
     if x != x:
         return ""
-    if scale <= _MAX_FAST_SCALE:
+    if 0 <= scale <= _MAX_FAST_SCALE:
         y = abs(x) * _POW10[scale]
         if y < _FAST_LIMIT:
             fl = math.floor(y)
@@ -212,7 +212,7 @@ _SMALL = 64  # below this many values a Python loop beats the fixed cost of the 
 def _fixed_texts(x: np.ndarray, scale: int) -> np.ndarray:
     """Texts of `_fmt_fixed` for float64 values ("" for NaN), each distinct value formatted once."""
     if len(x) < _SMALL:
-        return np.array([_fixed_text(v, scale) for v in x.tolist()] or [], dtype=object)
+        return np.array([_fixed_text(v, scale) for v in x.tolist()], dtype=object)
     out = np.full(len(x), "", dtype=object)
     k, slow = _fast_k(x, scale)
     nan = np.isnan(x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 from rich.table import Table
 
 from nba_backfill.console import out
@@ -45,15 +46,29 @@ def availability_report(warehouse: Warehouse, registry: Registry, request: RunRe
     if CONTEXT_PROCESSOR in request.processors:
         return props_availability(warehouse, registry, days)
     lo, hi = min(days), max(days)
-    games = partition_counts(warehouse, "nba_raw.nbac_schedule", "game_date", lo, hi)
+    season_lo = season_start(season_of(lo))
+    games = _per_date(warehouse, "SELECT game_date AS d, COUNT(DISTINCT game_id) AS n FROM nba_raw.nbac_schedule "
+                      "WHERE game_date BETWEEN @lo AND @hi AND game_status = 3 "
+                      "AND (COALESCE(is_regular_season, FALSE) OR COALESCE(is_playoffs, FALSE)) GROUP BY game_date", season_lo, hi)
     context = partition_counts(warehouse, "nba_analytics.upcoming_player_game_context", "game_date", lo, hi)
-    history = {name: partition_counts(warehouse, name, "game_date", season_start(season_of(lo)), hi) for name in PHASE3_TABLES}
+    history = {name: partition_counts(warehouse, name, "game_date", season_lo, hi) for name in PHASE3_TABLES}
+    firsts = _per_date(warehouse, "SELECT first_date AS d, COUNT(*) AS n FROM (SELECT player_lookup, season_year, "
+                       "MIN(game_date) AS first_date FROM nba_analytics.player_game_summary WHERE game_date BETWEEN @lo AND @hi "
+                       "GROUP BY player_lookup, season_year) GROUP BY first_date", season_lo, hi)
     out_rows = []
     for day in days:
         missing = sorted({d.isoformat() for name, counts in history.items() for d in _final_before(day, games, counts)})
-        out_rows.append({"date": day.isoformat(), "schedule_rows": games.get(day, 0), "context_players": context.get(day, 0),
-                         "phase3_gap_dates": missing[:5], "phase3_gaps": len(missing)})
+        with_history = sum(n for d, n in firsts.items() if d < day and season_of(d) == season_of(day))
+        out_rows.append({"date": day.isoformat(), "games": games.get(day, 0), "players_with_history": with_history,
+                         "props_players": context.get(day, 0), "phase3_gap_dates": missing[:5], "phase3_gaps": len(missing)})
     return out_rows
+
+
+def _per_date(warehouse: Warehouse, sql: str, lo: dt.date, hi: dt.date) -> dict[dt.date, int]:
+    if not all(warehouse.table_exists(t) for t in ("nba_raw.nbac_schedule", "nba_analytics.player_game_summary")):
+        return {}
+    df = warehouse.query(sql, {"lo": lo, "hi": hi})
+    return {pd.Timestamp(d).date(): int(n) for d, n in zip(df["d"], df["n"])}
 
 
 def _final_before(day: dt.date, games: dict[dt.date, int], counts: dict[dt.date, int]) -> list[dt.date]:

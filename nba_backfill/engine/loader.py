@@ -42,6 +42,19 @@ def select_sql(table: TableSpec, columns: Sequence[str] | None, bounded: bool) -
     return sql
 
 
+def block_queries(processor: ProcessorSpec, days: Sequence[dt.date]) -> list[tuple[str, dict | None]]:
+    """The SELECTs BlockInputs issues for a block of days (for dry runs and cost estimates)."""
+    out: list[tuple[str, dict | None]] = []
+    first, last = min(days), max(days)
+    for spec in processor.inputs:
+        table = TABLES[spec.table]
+        lo, _ = window_bounds(spec, first)
+        _, hi = window_bounds(spec, last)
+        bounded = lo is not None and table.partition is not None and not table.partition_is_range
+        out.append((select_sql(table, spec.columns, bounded), {"lo": lo, "hi": hi} if bounded else None))
+    return out
+
+
 @dataclass
 class _Loaded:
     spec: InputSpec
@@ -55,17 +68,13 @@ class BlockInputs:
 
     def __init__(self, warehouse: Warehouse, processor: ProcessorSpec, days: Sequence[dt.date]) -> None:
         self._loaded: list[_Loaded] = []
-        first, last = min(days), max(days)
-        for spec in processor.inputs:
+        for spec, (sql, params) in zip(processor.inputs, block_queries(processor, days)):
             table = TABLES[spec.table]
-            lo, _ = window_bounds(spec, first)
-            _, hi = window_bounds(spec, last)
-            bounded = lo is not None and table.partition is not None and not table.partition_is_range
+            bounded = params is not None
             if not warehouse.table_exists(table.name):
                 frame = normalize_frame(pd.DataFrame(), table)
             else:
-                params = {"lo": lo, "hi": hi} if bounded else None
-                frame = normalize_frame(warehouse.query(select_sql(table, spec.columns, bounded), params), table)
+                frame = normalize_frame(warehouse.query(sql, params), table)
             keys = None
             if bounded:
                 frame = frame.sort_values(table.partition, kind="mergesort").reset_index(drop=True)

@@ -22,7 +22,7 @@ from nba_backfill import __version__
 from nba_backfill.constants import COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of, season_start
 from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRecord, fingerprint
-from nba_backfill.engine.loader import BlockInputs
+from nba_backfill.engine.loader import BlockInputs, block_queries
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.engine.validate import validate_rows
@@ -165,6 +165,36 @@ class Runner:
         }
         return cal, plans, no_games, latest
 
+    def planned_statements(self, plans: dict[str, list[PlannedUnit]]) -> list[dict]:
+        """The input queries the run would issue (per processor and season), with bytes where the backend estimates them."""
+        estimate = getattr(self.warehouse, "estimate_bytes", None)
+        out = []
+        for proc, units in plans.items():
+            spec = self.registry.get(proc)
+            for block in season_blocks([u.day for u in units if u.action == "run"]):
+                for sql, params in block_queries(spec, block):
+                    item = {"processor": proc, "sql": sql, "params": {k: str(v) for k, v in (params or {}).items()}}
+                    if estimate is not None:
+                        item["bytes"] = estimate(sql, params)
+                    out.append(item)
+        return out
+
+    def _check_load_quota(self, plans: dict[str, list[PlannedUnit]], batch_days: int) -> None:
+        """Refuse a run whose planned load jobs on one table exceed the backend's daily quota."""
+        limit = getattr(self.warehouse, "load_jobs_per_table_per_day", None)
+        if not limit:
+            return
+        for proc, units in plans.items():
+            n = sum(1 for u in units if u.action == "run")
+            jobs = -(-n // batch_days) + 2
+            if jobs > limit:
+                days = sorted(u.day for u in units if u.action == "run")
+                raise EnvironmentProblem(
+                    f"{proc} would need about {jobs} load jobs on {self.registry.get(proc).output_table} today, over the "
+                    f"{limit} per table per day BigQuery allows; split the range (e.g. --start-date {days[0]} "
+                    f"--end-date {days[len(days) // 2]}, then the rest tomorrow)"
+                )
+
     # ---- execution -------------------------------------------------------------
     def run(self, request: RunRequest) -> RunSummary:
         run_id = f"{self.clock():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -181,7 +211,9 @@ class Runner:
         if request.dry_run:
             for p in procs:
                 summary.outcomes.extend(_predicted(u) for u in plans[p])
+            summary.planned_statements = self.planned_statements(plans)
             return summary
+        self._check_load_quota(plans, request.batch_days)
         gaps = {} if request.skip_preflight else self._phase3_gaps(cal, request.start, request.end)
         self.ledger.ensure()
         self.warehouse.create_tables([TABLES[self.registry.get(p).output_table] for p in procs])
@@ -203,6 +235,7 @@ class Runner:
                     before, t0 = self.warehouse.statements, time.perf_counter()
                     self._run_processor(self.registry.get(p), plans[p], gaps, request, state, summary, interrupt)
                     summary.statements[p] = self.warehouse.statements - before
+                    summary.load_jobs = dict(getattr(self.warehouse, "load_jobs", {}) or {})
                     summary.seconds[p] = time.perf_counter() - t0
                 summary.interrupted = interrupt.requested
             self._mark_stale(procs, [o for o in summary.outcomes if o.rows or o.state in ("COMPLETE", "EXPECTED_EMPTY", "DEGRADED")], state)

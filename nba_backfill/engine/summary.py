@@ -42,6 +42,10 @@ class RunSummary:
     wrappers: dict[str, str] = field(default_factory=dict)
     phase_commands: dict[str, str] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    #: Load jobs per table issued by the run (BigQuery; empty on DuckDB).
+    load_jobs: dict[str, int] = field(default_factory=dict)
+    #: Dry run: the input queries the run would issue (with estimated bytes where available).
+    planned_statements: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, Counter]:
         out: dict[str, Counter] = {p: Counter() for p in self.processors}
@@ -89,6 +93,8 @@ class RunSummary:
             "exit_code": self.exit_code(),
             "counts": {p: dict(c) for p, c in self.counts().items()},
             "statements": self.statements,
+            "load_jobs": self.load_jobs,
+            "planned_statements": self.planned_statements,
             "seconds": {p: round(s, 3) for p, s in self.seconds.items()},
             "failures": [
                 {

@@ -245,26 +245,48 @@ class BigQueryWarehouse:
         Existing tables are left as they are, except that the contract's additive columns
         (`TableSpec.added_columns`) are added with ADD COLUMN IF NOT EXISTS: this is the
         schema-setup step of tables.md §1.6. Any other difference stops with the statements to run.
+
+        Existing datasets and tables are only looked up, never re-inserted: an insert of an
+        existing dataset needs `bigquery.datasets.create` on the project (and of a table,
+        `tables.create` on a read-only input dataset) even though it ends in "already exists",
+        so a least-privilege service account could not start a run otherwise.
         """
         tables = list(tables)
         for dataset in dict.fromkeys(t.dataset for t in tables):
-            ds = bigquery.Dataset(self.dataset_id(dataset))
-            ds.location = self.location
-            with_retry(self.retry, f"creation of dataset {dataset}",
-                       lambda ds=ds: self.client.create_dataset(ds, exists_ok=True, retry=None))
+            self._ensure_dataset(dataset)
         for table in tables:
             self._create_table(table)
         if any(t.name == UNITS_TABLE for t in tables):
-            view = bigquery.Table(self.table_id(FAILURES_VIEW))
-            view.view_query = self.qualify(FAILURES_VIEW_SQL)
-            with_retry(self.retry, f"creation of {FAILURES_VIEW}",
-                       lambda: self.client.create_table(view, exists_ok=True, retry=None))
+            try:
+                self._get_table(FAILURES_VIEW, cached=False)
+            except TableNotFound:
+                view = bigquery.Table(self.table_id(FAILURES_VIEW))
+                view.view_query = self.qualify(FAILURES_VIEW_SQL)
+                with_retry(self.retry, f"creation of {FAILURES_VIEW}",
+                           lambda: self.client.create_table(view, exists_ok=True, retry=None))
+
+    def _ensure_dataset(self, dataset: str) -> None:
+        """Create `dataset` (in the URL's location) only when it does not exist."""
+        dataset_id = self.dataset_id(dataset)
+        try:
+            with_retry(self.retry, f"lookup of dataset {dataset}",
+                       lambda: self.client.get_dataset(dataset_id, retry=None))
+            return
+        except TableNotFound:
+            pass
+        ds = bigquery.Dataset(dataset_id)
+        ds.location = self.location
+        with_retry(self.retry, f"creation of dataset {dataset}",
+                   lambda: self.client.create_dataset(ds, exists_ok=True, retry=None))
 
     def _create_table(self, table: TableSpec) -> None:
-        definition = bqs.table_definition(table, self.table_id(table.name))
         self.statements += 1
-        created = with_retry(self.retry, f"creation of {table.name}",
-                             lambda: self.client.create_table(definition, exists_ok=True, retry=None))
+        try:
+            created = self._get_table(table.name, cached=False)
+        except TableNotFound:
+            definition = bqs.table_definition(table, self.table_id(table.name))
+            created = with_retry(self.retry, f"creation of {table.name}",
+                                 lambda: self.client.create_table(definition, exists_ok=True, retry=None))
         report = bqs.compare_schema(table, created)
         addable = [c for c in report.missing if c.name in table.added_columns]
         if addable:
