@@ -70,7 +70,9 @@ def peak_memory() -> dict[str, float | None]:
                 hwm = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return {"peak_rss_mib": round(maxrss, 1), "vm_hwm_mib": None if hwm is None else round(hwm, 1)}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"peak_rss_mib": round(maxrss, 1), "vm_hwm_mib": None if hwm is None else round(hwm, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
 
 
 def child_generate(db: Path, labels: list[str], through: dt.date | None) -> dict[str, Any]:
@@ -109,15 +111,15 @@ def invoke_cli(args: list[str]) -> dict[str, Any]:
     saved_argv, sys.argv = sys.argv, ["nba-backfill", *args]  # the runs table records the command line
     warehouse_module.connect = tracking_connect
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = CliRunner().invoke(app, args, catch_exceptions=False)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         warehouse_module.connect = real_connect
         sys.argv = saved_argv
     if result.exit_code not in (0, 1):
         raise RuntimeError(f"`nba-backfill {' '.join(args)}` exited {result.exit_code}: {result.output[-2000:]}")
-    return {"exit_code": result.exit_code, "wall_seconds": round(wall, 3), "summary": json.loads(result.stdout),
+    return {"exit_code": result.exit_code, "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "summary": json.loads(result.stdout),
             "statements_incl_overhead": sum(w.statements for w in opened)}
 
 
@@ -135,7 +137,8 @@ def child_backfill(db: Path, labels: list[str], through: dt.date | None) -> dict
             out = invoke_cli(args)
             runs.append({"phase": phase, "season": label, "start": start.isoformat(), "end": end.isoformat(),
                          "run_id": out["summary"]["run_id"], "exit_code": out["exit_code"],
-                         "wall_seconds": out["wall_seconds"], "statements_incl_overhead": out["statements_incl_overhead"],
+                         "wall_seconds": out["wall_seconds"], "cpu_seconds": out["cpu_seconds"],
+                         "statements_incl_overhead": out["statements_incl_overhead"],
                          "counts": out["summary"]["counts"], "statements": out["summary"]["statements"],
                          "seconds": out["summary"]["seconds"], "failures": len(out["summary"]["failures"])})
             print(f"[benchmark] phase {phase} {label}: {out['wall_seconds']:.1f}s exit {out['exit_code']}",
@@ -224,6 +227,7 @@ def _season_figures(phase: int, names: list[str], runs: list[dict], units: list[
     return {"dates": len(per_date), "median_ms_per_date": _median(list(per_date.values())),
             "p95_ms_per_date": percentile(list(per_date.values()), 95), "wall_seconds": wall,
             "invocation_seconds": run["wall_seconds"] if run else None,
+            "invocation_cpu_seconds": run["cpu_seconds"] if run else None,
             "wall_ms_per_date": _div(None if wall is None else wall * 1000, len(per_date), 1)}
 
 
@@ -243,6 +247,7 @@ def build_report(generation: dict, backfill: dict, config: dict, machine: dict, 
         phases[f"phase{phase}"] = {
             "processors": names, "wall_seconds": round(sum(processors[n]["wall_seconds"] for n in names), 3),
             "invocation_seconds": round(sum(r["wall_seconds"] for r in runs if r["phase"] == phase), 3),
+            "invocation_cpu_seconds": round(sum(r["cpu_seconds"] for r in runs if r["phase"] == phase), 3),
             "unit_dates": dates, "statements": stmts, "statements_per_date": _div(stmts, dates),
             "statements_incl_overhead": overhead, "statements_incl_overhead_per_date": _div(overhead, dates)}
         for label in seasons:
@@ -276,9 +281,11 @@ def build_report(generation: dict, backfill: dict, config: dict, machine: dict, 
         "benchmark": {"name": "backfill", "version": 1, "comparable_to_spec": len(seasons) == 4 and config["through"] is None},
         "git": git, "machine": machine, "config": config,
         "generation": {"seconds": generation["seconds"], "process_seconds": generation["process_seconds"],
+                       "process_cpu_seconds": generation["cpu_seconds"],
                        "peak_rss_mib": generation["peak_rss_mib"], "vm_hwm_mib": generation["vm_hwm_mib"],
                        "rows": sum(generation["rows"].values()), "rows_by_table": generation["rows"]},
         "backfill": {"seconds": round(sum(r["wall_seconds"] for r in runs), 3), "process_seconds": backfill["process_seconds"],
+                     "cpu_seconds": round(sum(r["cpu_seconds"] for r in runs), 3),
                      "peak_rss_mib": rss, "vm_hwm_mib": backfill["vm_hwm_mib"],
                      "exit_codes": {f"phase{r['phase']} {r['season']}": r["exit_code"] for r in runs},
                      "failures": sum(r["failures"] for r in runs), "statements_per_date": spd},
@@ -324,7 +331,8 @@ def render_markdown(report: dict[str, Any]) -> str:
               f"| sample generation | {_fmt(gen['seconds'])} s, {gen['rows']:,} rows, peak RSS {_fmt(gen['peak_rss_mib'], 0)} MiB | measured separately |",
               f"| Phase 3 wall (processor loop) | {_fmt(ph['phase3']['wall_seconds'])} s | |",
               f"| Phase 4 wall (processor loop) | {_fmt(ph['phase4']['wall_seconds'])} s | < 120 s {_mark(t['phase4_seconds']['met'])} (goal 60 s {_mark(t['phase4_seconds']['goal_met'])}) |",
-              f"| Phase 3 + 4 CLI invocations (incl. planning) | {_fmt(bf['seconds'])} s | |",
+              f"| Phase 3 + 4 CLI invocations (incl. planning) | {_fmt(bf['seconds'])} s wall, {_fmt(bf['cpu_seconds'])} s CPU "
+              f"(P3 {_fmt(ph['phase3']['invocation_cpu_seconds'])}, P4 {_fmt(ph['phase4']['invocation_cpu_seconds'])}) | |",
               f"| peak RSS, Phase 3 + 4 run | {_fmt(bf['peak_rss_mib'], 0)} MiB (VmHWM {_fmt(bf['vm_hwm_mib'], 0)}) | < 1024 MiB {_mark(t['peak_rss_mib']['met'])} |",
               f"| statements per (processor, date), P3 + P4 | {_fmt(t['statements_per_date']['value'], 2)} "
               f"(incl. per-run overhead: P3 {_fmt(ph['phase3']['statements_incl_overhead_per_date'], 2)}, "

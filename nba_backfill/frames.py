@@ -214,3 +214,21 @@ def resolve_run_timestamp(run_timestamp: dt.datetime | None) -> pd.Timestamp:
         return pd.Timestamp.now(tz="UTC")
     ts = pd.Timestamp(run_timestamp)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def read_declared(inputs: Mapping[str, Any], specs: Iterable[Any]) -> dict[str, pd.DataFrame]:
+    """Each declared input (an InputSpec: `table`, `columns`) normalized to just its declared columns.
+
+    Processors read only what their SPEC declares: it is cheaper than normalizing every
+    contract column of season-sized frames, and a processor can never depend on a column
+    it does not declare. An absent table is an empty frame.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for spec in specs:
+        table = TABLES[spec.table]
+        data = inputs.get(spec.table)
+        if data is None:
+            out[spec.table] = empty_frame(table, spec.columns)
+        else:
+            out[spec.table] = normalize_frame(data, table, columns=spec.columns)
+    return out

@@ -25,7 +25,7 @@ from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRec
 from nba_backfill.engine.loader import BlockInputs, block_queries
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
-from nba_backfill.engine.validate import validate_rows
+from nba_backfill.rowcheck import validate_rows
 from nba_backfill.errors import EnvironmentProblem
 from nba_backfill.frames import normalize_frame
 from nba_backfill.processor import ProcessorResult, ProcessorSpec

@@ -22,6 +22,8 @@ import fake_bigquery
 import numpy as np
 import pandas as pd
 import pytest
+import sqlglot
+from sqlglot import exp
 from typer.testing import CliRunner, Result
 
 from nba_backfill.cli import app
@@ -70,8 +72,17 @@ class TrappingFake(fake_bigquery.FakeBigQuery):
         #: (body fragment, status, reason, message): every request whose body holds the fragment fails.
         self.traps: list[tuple[bytes, int, str, str]] = []
         self.trapped = 0
+        #: Least privilege: inserting a dataset, or a table other than a staging table, is denied.
+        self.deny_creates = False
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes):
+        path = raw_path.split("?")[0]
+        if self.deny_creates and method == "POST" and (
+                path.endswith("/datasets") or path.endswith("/tables") and b"_staging_" not in body):
+            with self._lock:
+                self.trapped += 1
+            return fake_bigquery._error(403, "accessDenied", "Access Denied: Project: User does not have "
+                                                             "bigquery.datasets.create permission")
         for fragment, status, reason, message in self.traps:
             if fragment in body:
                 with self._lock:
@@ -156,14 +167,24 @@ def invoke(url: str, *args: str) -> Result:
     return result
 
 
-def chain(url: str, *, init: bool) -> dict[str, Result]:
-    """The operator's sequence for the range; returns each command's result."""
+def chain(url: str, *, init: bool, read_only_extras: bool = False, check: bool = True) -> dict[str, Result]:
+    """The operator's sequence for the range; returns each command's result.
+
+    `read_only_extras` adds commands that only read (Phase 4 dry run, props check, failures), so
+    their statements reach the partition-filter check too; `check=False` leaves out `status` and `verify`.
+    """
     out: dict[str, Result] = {}
     if init:
         out["init"] = invoke(url, "warehouse", "init")
     out["sample"] = invoke(url, "sample", "load", "--seasons", SEASON, "--through", END)
     out["phase3"] = invoke(url, "--json", "phase3", "run", "--processor", CONTEXT, "--start-date", START, "--end-date", END)
     out["phase4"] = invoke(url, "--json", "phase4", "run", "--all", "--start-date", START, "--end-date", END)
+    if read_only_extras:
+        out["dry4"] = invoke(url, "phase4", "run", "--all", "--dry-run", "--force", "--start-date", START, "--end-date", END)
+        out["props"] = invoke(url, "props", "check", "--start-date", "2021-11-01", "--end-date", "2021-11-03")
+        out["failures"] = invoke(url, "phase4", "failures")
+    if not check:
+        return out
     out["status"] = invoke(url, "--json", "phase4", "status", "--start-date", START, "--end-date", END)
     out["verify"] = invoke(url, "verify", "--start-date", START, "--end-date", END)
     return out
@@ -196,7 +217,7 @@ class Run:
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory: pytest.TempPathFactory) -> Run:
     url = f"duckdb:///{tmp_path_factory.mktemp('duck_chain') / 'w.duckdb'}"
-    results = chain(url, init=False)
+    results = chain(url, init=False, check=False)
     return Run(url, results, snapshot(url), latest_units(url))
 
 
@@ -205,7 +226,7 @@ def bq(sleeps: list[float]) -> Iterator[Run]:
     fake = TrappingFake().start()
     url = f"bigquery://{PROJECT}?location=US&endpoint={fake.url}&dataset_prefix={PREFIX}"
     try:
-        results = chain(url, init=True)
+        results = chain(url, init=True, read_only_extras=True)
         run = Run(url, results, snapshot(url), latest_units(url), fake,
                   statements=[c["query"] for c in fake.job_configs("query")], loads=list(fake.job_configs("load")))
         yield run
@@ -220,6 +241,7 @@ def fake(bq: Run) -> Iterator[TrappingFake]:
     yield bq.fake
     bq.fake.clear_faults()
     bq.fake.traps.clear()
+    bq.fake.deny_creates = False
 
 
 def full_dates(run: Run, n: int) -> list[str]:
@@ -290,8 +312,9 @@ def test_ledgers_agree_between_backends(bq: Run, duck: Run) -> None:
 def test_every_statement_bounds_required_partition_filters(bq: Run) -> None:
     """tables.md §1.4, checked on the SQL text BigQuery itself received (qualified names)."""
     assert len(bq.statements) > 50
-    for name in checker.REQUIRED:
-        assert any(f"{PREFIX}{name}" in s for s in bq.statements), name
+    read = {checker._registry_name(t, PREFIX) for s in bq.statements
+            for tree in sqlglot.parse(s, read="bigquery") if tree is not None for t in tree.find_all(exp.Table)}
+    assert set(checker.REQUIRED) <= read
     assert checker.all_violations(bq.statements, dataset_prefix=PREFIX) == []
     assert checker.all_violations(bq.statements, checker.PARTITIONED, dataset_prefix=PREFIX) == []
 
@@ -323,6 +346,16 @@ def test_transient_errors_are_retried_and_the_run_completes(bq: Run, fake: Trapp
     assert {p: after[p].digest for p in PHASE4} == {p: bq.content[p].digest for p in PHASE4}
 
 
+def test_runs_need_no_create_permission_once_tables_exist(bq: Run, fake: TrappingFake) -> None:
+    """A service account with data-editor rights on existing datasets (no datasets.create) can run."""
+    fake.deny_creates = True
+    result = invoke(bq.url, "--json", "phase4", "run", "--processor", "player_daily_cache", "--force",
+                    "--dates", ",".join(full_dates(bq, 1)))
+    assert result.exit_code == 0, result.output
+    assert invoke(bq.url, "warehouse", "init").exit_code == 0
+    assert fake.trapped == 0, "nothing tried to re-create an existing dataset or table"
+
+
 @pytest.mark.parametrize("status,reason,message,shown", [
     (403, "accessDenied", "Access Denied: Table player_daily_cache: User does not have permission bigquery.tables.updateData",
      "Access Denied"),
@@ -335,10 +368,11 @@ def test_permanent_errors_fail_at_once_and_leave_the_run_resumable(bq: Run, fake
     days = ",".join(full_dates(bq, 2))
     target = f"DELETE FROM `{PROJECT}.{PREFIX}nba_precompute.player_daily_cache`".encode()
     fake.traps.append((target, status, reason, message))
-    before = len(sleeps)
+    before, trapped = len(sleeps), fake.trapped
     result = invoke(bq.url, "phase4", "run", "--all", "--force", "--dates", days)
     assert result.exit_code != 0
-    assert fake.trapped > 0 and len(sleeps) == before, "a permanent error is not retried"
+    assert fake.trapped == trapped + 1, "a permanent error is not retried"
+    assert len(sleeps) == before
     assert shown in " ".join(result.output.split())
     fake.traps.clear()
     again = invoke(bq.url, "--json", "phase4", "run", "--all", "--dates", days)

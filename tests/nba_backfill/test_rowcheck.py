@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from nba_backfill.engine.validate import validate_rows
+from nba_backfill.rowcheck import validate_rows
 from nba_backfill.errors import ValidationError
 from nba_backfill.tables import table
 
