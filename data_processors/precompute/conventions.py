@@ -87,6 +87,19 @@ def empty_rows(table: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype="object") for c in table.column_names})
 
 
+def no_context_result(day: dt.date, schedule: pd.DataFrame, table: TableSpec) -> ProcessorResult:
+    """Context-driven processors with no context rows on D (spec §0.3): EXPECTED_EMPTY when the
+    schedule has no regular-season or playoff game on D (any status), else FAILED (an upstream gap)."""
+    flags = schedule["is_regular_season"].fillna(False).astype(bool) | schedule["is_playoffs"].fillna(False).astype(bool)
+    todays = schedule[flags & (schedule["game_date"] == pd.Timestamp(day))]
+    games = len(todays[["home_team_tricode", "away_team_tricode"]].drop_duplicates())
+    if games == 0:
+        return ProcessorResult(rows=empty_rows(table), outcome="EXPECTED_EMPTY", reason=f"no games on {day.isoformat()}")
+    reason = (f"no upcoming_player_game_context rows for {day.isoformat()} although the schedule lists "
+              f"{games} game(s) on that date")
+    return ProcessorResult(rows=empty_rows(table), outcome="FAILED", reason=reason)
+
+
 def in_season(df: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
     """Rows of season(D) with opening_night <= game_date < D (leak-free, same season)."""
     season = season_of(day)
