@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
+from typing import Annotated, Optional
 
 import typer
 
 from nba_backfill import console
+from nba_backfill.cli import _options as o
 from nba_backfill.cli._options import AppContext, resolve_dates
 from nba_backfill.engine.runner import RunRequest, Runner
 from nba_backfill.errors import UsageError
@@ -20,7 +23,7 @@ def run_processors(app: AppContext, phase: int, processors: list[str] | None, al
     registry = default_registry()
     if all_ and processors:
         raise UsageError("give either --all or --processor, not both")
-    names = registry.names(phase) if all_ else list(processors or [])
+    names = registry.names(phase) if all_ or (phase == 3 and not processors) else list(processors or [])
     if not names:
         raise UsageError(f"choose processors: --all, or --processor NAME (one of {', '.join(registry.names(phase))})")
     for n in names:
@@ -56,3 +59,31 @@ def run_processors(app: AppContext, phase: int, processors: list[str] | None, al
 
             render_availability(report)
     raise typer.Exit(0 if dry_run else summary.exit_code())
+
+
+Processor = Annotated[Optional[list[str]], typer.Option("--processor", "-p", help="Processor to run (repeatable).")]
+All = Annotated[bool, typer.Option("--all", help="All processors of the phase, in registry order.")]
+
+
+def run_command(phase: int, doc: str) -> Callable[..., None]:
+    """The `phaseN run` command: one definition of the options for both phases."""
+
+    @o.handle_errors
+    def run(
+        ctx: typer.Context,
+        all_: All = False,
+        processor: Processor = None,
+        start_date: o.StartDate = None,
+        end_date: o.EndDate = None,
+        dates: o.Dates = None,
+        dry_run: o.DryRun = False,
+        force: o.Force = False,
+        retry_failed: o.RetryFailed = False,
+        fail_fast: o.FailFast = 5,
+        skip_preflight: o.SkipPreflight = False,
+    ) -> None:
+        run_processors(o.app_context(ctx), phase, processor, all_, start_date, end_date, dates, dry_run=dry_run,
+                       force=force, retry_failed=retry_failed, fail_fast=fail_fast, skip_preflight=skip_preflight)
+
+    run.__doc__ = doc
+    return run

@@ -7,36 +7,16 @@ import typer
 
 from nba_backfill import console
 from nba_backfill.cli import _options as o
-from nba_backfill.cli._run import run_processors
+from nba_backfill.cli._run import run_command
 
 app = typer.Typer(help="Phase 4 precompute backfill: run, status, failures.", no_args_is_help=True)
 
-Processor = Annotated[Optional[list[str]], typer.Option("--processor", "-p", help="Processor to run (repeatable).")]
-
-
-@app.command("run")
-@o.handle_errors
-def run(
-    ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="All five processors, in order.")] = False,
-    processor: Processor = None,
-    start_date: o.StartDate = None,
-    end_date: o.EndDate = None,
-    dates: o.Dates = None,
-    dry_run: o.DryRun = False,
-    force: o.Force = False,
-    retry_failed: o.RetryFailed = False,
-    fail_fast: o.FailFast = 5,
-    skip_preflight: o.SkipPreflight = False,
-) -> None:
-    """Run Phase 4 processors over a date range, day by day, each processor over the whole range in turn.
+app.command("run")(run_command(4, """Run Phase 4 processors over a date range, day by day, each processor over the whole range in turn.
 
     Example:
         nba-backfill phase4 run --all --start-date 2021-10-19 --end-date 2022-06-16
         nba-backfill phase4 run --processor player_daily_cache --dates 2022-01-05,2022-01-07
-    """
-    run_processors(o.app_context(ctx), 4, processor, all_, start_date, end_date, dates, dry_run=dry_run, force=force,
-                   retry_failed=retry_failed, fail_fast=fail_fast, skip_preflight=skip_preflight)
+    """))
 
 
 @app.command("status")
