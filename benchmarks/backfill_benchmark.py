@@ -59,19 +59,32 @@ def season_ranges(labels: list[str], through: dt.date | None) -> list[tuple[str,
 
 
 # ---- measurements inside a child --------------------------------------------------------------
+def _status_mib(key: str) -> float | None:
+    """A /proc/self/status memory line (VmHWM, VmRSS) in MiB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset this process's VmHWM (Linux clear_refs "5") so one CLI invocation's peak can be read alone."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def peak_memory() -> dict[str, float | None]:
     """This process's peak RSS in MiB: ru_maxrss (never below the parent's at exec) and VmHWM."""
     raw = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     maxrss = raw / 2**20 if sys.platform == "darwin" else raw / 1024
-    hwm = None
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                hwm = int(line.split()[1]) / 1024
-    except OSError:
-        pass
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"peak_rss_mib": round(maxrss, 1), "vm_hwm_mib": None if hwm is None else round(hwm, 1),
+    return {"peak_rss_mib": round(maxrss, 1), "vm_hwm_mib": _status_mib("VmHWM"),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
 
 
@@ -110,6 +123,7 @@ def invoke_cli(args: list[str]) -> dict[str, Any]:
 
     saved_argv, sys.argv = sys.argv, ["nba-backfill", *args]  # the runs table records the command line
     warehouse_module.connect = tracking_connect
+    reset = _reset_peak()
     try:
         t0, c0 = time.perf_counter(), time.process_time()
         result = CliRunner().invoke(app, args, catch_exceptions=False)
@@ -119,7 +133,8 @@ def invoke_cli(args: list[str]) -> dict[str, Any]:
         sys.argv = saved_argv
     if result.exit_code not in (0, 1):
         raise RuntimeError(f"`nba-backfill {' '.join(args)}` exited {result.exit_code}: {result.output[-2000:]}")
-    return {"exit_code": result.exit_code, "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "summary": json.loads(result.stdout),
+    return {"exit_code": result.exit_code, "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "peak_rss_mib": _status_mib("VmHWM") if reset else None, "rss_after_mib": _status_mib("VmRSS"), "summary": json.loads(result.stdout),
             "statements_incl_overhead": sum(w.statements for w in opened)}
 
 
@@ -129,6 +144,7 @@ def child_backfill(db: Path, labels: list[str], through: dt.date | None) -> dict
     from nba_backfill.warehouse import connect
 
     url = f"duckdb:///{db}"
+    before = peak_memory()["peak_rss_mib"] or 0.0
     runs = []
     for phase in (3, 4):
         for label, start, end in season_ranges(labels, through):
@@ -138,6 +154,7 @@ def child_backfill(db: Path, labels: list[str], through: dt.date | None) -> dict
             runs.append({"phase": phase, "season": label, "start": start.isoformat(), "end": end.isoformat(),
                          "run_id": out["summary"]["run_id"], "exit_code": out["exit_code"],
                          "wall_seconds": out["wall_seconds"], "cpu_seconds": out["cpu_seconds"],
+                         "peak_rss_mib": out["peak_rss_mib"], "rss_after_mib": out["rss_after_mib"],
                          "statements_incl_overhead": out["statements_incl_overhead"],
                          "counts": out["summary"]["counts"], "statements": out["summary"]["statements"],
                          "seconds": out["summary"]["seconds"], "failures": len(out["summary"]["failures"])})
@@ -155,7 +172,10 @@ def child_backfill(db: Path, labels: list[str], through: dt.date | None) -> dict
               "duration_ms": int(r.duration_ms or 0)} for r in frame.itertuples(index=False)]
     registry = default_registry()
     order = [{"name": n, "phase": registry.get(n).phase} for n in registry.names()]
-    return {"runs": runs, "units": units, "processors": order, **peak_memory()}
+    memory = peak_memory()  # ru_maxrss and VmHWM were reset with each run: the peak is the largest run's
+    memory["peak_rss_mib"] = max([memory["peak_rss_mib"], before, *(r["peak_rss_mib"] or 0.0 for r in runs)])
+    memory["vm_hwm_mib"] = max([memory["vm_hwm_mib"] or 0.0, *(r["peak_rss_mib"] or 0.0 for r in runs)]) or None
+    return {"runs": runs, "units": units, "processors": order, **memory}
 
 
 # ---- the report (pure: from the children's raw results to figures) --------------------------------
@@ -228,6 +248,8 @@ def _season_figures(phase: int, names: list[str], runs: list[dict], units: list[
             "p95_ms_per_date": percentile(list(per_date.values()), 95), "wall_seconds": wall,
             "invocation_seconds": run["wall_seconds"] if run else None,
             "invocation_cpu_seconds": run["cpu_seconds"] if run else None,
+            "cpu_ms_per_date": _div(None if run is None else run["cpu_seconds"] * 1000, len(per_date), 1),
+            "peak_rss_mib": run["peak_rss_mib"] if run else None, "rss_after_mib": run["rss_after_mib"] if run else None,
             "wall_ms_per_date": _div(None if wall is None else wall * 1000, len(per_date), 1)}
 
 
@@ -262,6 +284,8 @@ def build_report(generation: dict, backfill: dict, config: dict, machine: dict, 
 
     ratios = {"first": seasons[0], "last": seasons[-1], "phase4_median_ms_per_date": ratio("phase4", "median_ms_per_date"),
               "phase4_wall_ms_per_date": ratio("phase4", "wall_ms_per_date"),
+              "phase4_cpu_ms_per_date": ratio("phase4", "cpu_ms_per_date"),
+              "phase3_cpu_ms_per_date": ratio("phase3", "cpu_ms_per_date"),
               "phase3_median_ms_per_date": ratio("phase3", "median_ms_per_date"),
               "phase3_wall_ms_per_date": ratio("phase3", "wall_ms_per_date"),
               "per_processor": {n: f["ratio_last_to_first"] for n, f in processors.items()}}
@@ -310,7 +334,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     """The figures as Markdown tables (what README.md quotes)."""
     g, cfg, seasons = report["git"], report["config"], report["config"]["seasons"]
     lines = [f"## Backfill benchmark: {', '.join(seasons)}" + (f" through {cfg['through']}" if cfg["through"] else ""),
-             "", f"commit `{(g['commit'] or '?')[:12]}`{' (tree dirty)' if g['dirty'] else ''}; "
+             "", f"commit `{(g['commit'] or '?')[:12]}`{' (tree dirty)' if g['dirty'] else ''}"
+             f"{' (tree changed during the run)' if g.get('changed_during_run') else ''}; "
              f"{report['machine']['nproc']} cores, {report['machine']['mem_total_gib']} GiB, Python {report['machine']['python']}",
              "", "| processor | phase | dates | wall s | wall ms/date | median ms | p95 ms | statements/date | "
              f"median ms {seasons[0]} → {seasons[-1]} | ratio |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -319,12 +344,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {name} | {f['phase']} | {f['dates']} | {_fmt(f['wall_seconds'])} | {_fmt(f['wall_ms_per_date'])} | "
                      f"{_fmt(f['median_ms'])} | {_fmt(f['p95_ms'])} | {_fmt(f['statements_per_date'], 2)} | "
                      f"{_fmt(first)} → {_fmt(last)} | {_fmt(f['ratio_last_to_first'], 2)} |")
-    lines += ["", "| season | P3 dates | P3 wall s | P3 median ms/date | P4 dates | P4 wall s | P4 wall ms/date | "
-              "P4 median ms/date (sum of 5) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "| season | P3 dates | P3 wall s | P3 CPU s | P3 median ms/date | P3 peak RSS MiB | P4 dates | P4 wall s | "
+              "P4 CPU s | P4 wall ms/date | P4 median ms/date (sum of 5) | P4 peak RSS MiB |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label in seasons:
         p3, p4 = report["seasons"][label]["phase3"], report["seasons"][label]["phase4"]
-        lines.append(f"| {label} | {p3['dates']} | {_fmt(p3['wall_seconds'])} | {_fmt(p3['median_ms_per_date'])} | "
-                     f"{p4['dates']} | {_fmt(p4['wall_seconds'])} | {_fmt(p4['wall_ms_per_date'])} | {_fmt(p4['median_ms_per_date'])} |")
+        lines.append(f"| {label} | {p3['dates']} | {_fmt(p3['wall_seconds'])} | {_fmt(p3['invocation_cpu_seconds'])} | "
+                     f"{_fmt(p3['median_ms_per_date'])} | {_fmt(p3['peak_rss_mib'], 0)} | {p4['dates']} | {_fmt(p4['wall_seconds'])} | "
+                     f"{_fmt(p4['invocation_cpu_seconds'])} | {_fmt(p4['wall_ms_per_date'])} | {_fmt(p4['median_ms_per_date'])} | "
+                     f"{_fmt(p4['peak_rss_mib'], 0)} |")
     t, ph, gen, bf = report["targets"], report["phases"], report["generation"], report["backfill"]
     r = report["ratio_last_to_first"]
     lines += ["", "| measure | value | target |", "|---|---:|---|",
@@ -338,8 +366,10 @@ def render_markdown(report: dict[str, Any]) -> str:
               f"(incl. per-run overhead: P3 {_fmt(ph['phase3']['statements_incl_overhead_per_date'], 2)}, "
               f"P4 {_fmt(ph['phase4']['statements_incl_overhead_per_date'], 2)}) | ≤ 3 {_mark(t['statements_per_date']['met'])} |",
               f"| per-date cost {r['last']} / {r['first']}, Phase 4 median ms | {_fmt(r['phase4_median_ms_per_date'], 2)} | < 1.5 {_mark(t['ratio_last_to_first']['met'])} |",
-              f"| same, Phase 4 wall ms/date (incl. commits) | {_fmt(r['phase4_wall_ms_per_date'], 2)} | |",
-              f"| same, Phase 3 median ms / wall ms per date | {_fmt(r['phase3_median_ms_per_date'], 2)} / {_fmt(r['phase3_wall_ms_per_date'], 2)} | |",
+              f"| same, Phase 4 wall ms/date (incl. commits) / CPU ms per date | {_fmt(r['phase4_wall_ms_per_date'], 2)} / "
+              f"{_fmt(r['phase4_cpu_ms_per_date'], 2)} | |",
+              f"| same, Phase 3 median ms / wall ms / CPU ms per date | {_fmt(r['phase3_median_ms_per_date'], 2)} / "
+              f"{_fmt(r['phase3_wall_ms_per_date'], 2)} / {_fmt(r['phase3_cpu_ms_per_date'], 2)} | |",
               f"| unit failures / exit codes | {bf['failures']} / {sorted(set(bf['exit_codes'].values()))} | |"]
     return "\n".join(lines)
 
@@ -428,7 +458,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         workdir = Path(tempfile.mkdtemp(prefix="nba-backfill-bench-"))
     db = workdir / DB_NAME
-    started = dt.datetime.now(dt.timezone.utc)
+    started, git_at_start = dt.datetime.now(dt.timezone.utc), git_info()
     load_at_start = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     try:
         generation = run_child("generate", workdir, db, labels, args.through)
@@ -439,7 +469,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     config = {"seasons": labels, "ranges": [[label, s.isoformat(), e.isoformat()] for label, s, e in ranges],
               "through": None if args.through is None else args.through.isoformat(), "seed": SEED,
               "warehouse": str(db) if args.keep is not None else None, "started_at": started.isoformat(timespec="seconds"), "load_average_at_start": load_at_start}
-    report = build_report(generation, backfill, config, machine_info(), git_info())
+    git_at_end = git_info()
+    git = {**git_at_start, "commit_at_end": git_at_end["commit"], "dirty_at_end": git_at_end["dirty"],
+           "changed_during_run": git_at_end != git_at_start}
+    report = build_report(generation, backfill, config, machine_info(), git)
     print(render_markdown(report))
     if args.output is not None:
         args.output.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")

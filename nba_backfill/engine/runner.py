@@ -318,7 +318,8 @@ class Runner:
             if prev is None:
                 if self._partition_rows(up, day, state) > 0:
                     continue
-                return UnitOutcome(spec.name, day, "BLOCKED", f"upstream {up} has no rows for {day} (not run)")
+                hint = f"nba-backfill phase{self.registry.get(up).phase} run --processor {up} --dates {day}"
+                return UnitOutcome(spec.name, day, "BLOCKED", f"upstream {up} has no rows for {day}: run `{hint}`")
             if prev.state in READY_STATES:
                 continue
             if up == CONTEXT_PROCESSOR and prev.state == "NO_SOURCE_DATA":
