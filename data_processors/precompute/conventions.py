@@ -400,3 +400,159 @@ def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -
     if "data_hash" in out.columns and len(out):
         out["data_hash"] = data_hash_column(out, table, hash_fields)
     return out.reset_index(drop=True)
+
+
+# --- per-entity windows on integer codes (zone analysis processors) ----------------------------
+
+
+def entity_ranks(keys: pd.Series, entities: Sequence[object] | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """Each row's position in `entities` (-1 when absent), its rank among its entity's rows, and
+    the entities (default: the distinct non-NULL keys, sorted).
+
+    Ranks follow frame order, so on `history` output rank 0 is the newest game and
+    `rank < n` selects the same rows as `last_n(rows, key, n)`, without building frames.
+    """
+    values = keys.to_numpy(dtype=object)
+    if entities is None:
+        codes, uniques = pd.factorize(values, sort=True)
+        entities = list(uniques)
+    else:
+        codes = pd.Index(entities, dtype="object").get_indexer(values)
+    return codes, rank_in_order(codes), list(entities)
+
+
+def rank_in_order(codes: np.ndarray) -> np.ndarray:
+    """Position of each row among the rows with the same code, in frame order; no sort when the
+    codes are already grouped in ascending order (as on `history` output)."""
+    n = len(codes)
+    if n and (np.diff(codes) >= 0).all():
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        return np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    return _rank_within(codes)
+
+
+def entity_sums(codes: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per-entity sums over the masked rows of each column of `values` (rows x k), NULL as 0.
+
+    Shape (n, k). Meant for counting stats (integer-valued floats), whose sums are exact in
+    any order, so they equal pandas' groupby sums.
+    """
+    sel = mask & (codes >= 0)
+    picked = values[sel]
+    picked = np.where(np.isnan(picked), 0.0, picked)
+    out = np.zeros((n, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes[sel], weights=picked[:, j], minlength=n)
+    return out
+
+
+def entity_latest(codes: np.ndarray, mask: np.ndarray, stamps: pd.Series, n: int) -> pd.Series:
+    """Per-entity maximum of a UTC timestamp column over the masked rows (NaT when none), as groupby max."""
+    sel = mask & (codes >= 0)
+    ints = stamps.to_numpy(dtype="datetime64[ns]").view("int64")[sel]  # NaT is the smallest int64
+    out = np.full(n, np.iinfo("int64").min, dtype="int64")
+    np.maximum.at(out, codes[sel], ints)
+    return pd.Series(pd.DatetimeIndex(out.view("datetime64[ns]")).tz_localize("UTC"))
+
+
+def zone_bookkeeping(comp: pd.DataFrame, missing_zone: np.ndarray, source_pct: str, day: dt.date,
+                     run_ts: pd.Timestamp) -> dict[str, object]:
+    """The completeness, readiness, issue and constant columns of zone-analysis rows (spec §1.8,
+    §1.10): issues are own_data_incomplete (not ready) then missing_zone_data (missing_zone > 0)."""
+    pct = comp["pct"].to_numpy("float64")
+    ready = pct >= PRODUCTION_READY_PCT
+    issues = [(["own_data_incomplete"] if not r else []) + (["missing_zone_data"] if m else [])
+              for r, m in zip(ready.tolist(), (np.asarray(missing_zone) > 0).tolist())]  # fmt: skip
+    return {
+        "analysis_date": day,
+        "expected_games_count": comp["expected"].to_numpy(),
+        "actual_games_count": comp["actual"].to_numpy(),
+        "missing_games_count": comp["missing"].to_numpy(),
+        "completeness_percentage": pct,
+        source_pct: pct,
+        "early_season_flag": False,
+        "insufficient_data_reason": None,
+        "is_production_ready": ready,
+        "data_quality_issues": issues,
+        **bookkeeping(day, run_ts),
+    }
+
+
+def no_rows_result(table: TableSpec, base: str, team_dates: pd.DataFrame, min_games: int, skipped: list,
+                   eligible: int) -> ProcessorResult:
+    """Zone analysis with no qualifying entity: EXPECTED_EMPTY (reason `base`) while no team has
+    `min_games` final games this season, else FAILED (an upstream gap)."""
+    codes, _ = pd.factorize(team_dates["team"])
+    season_max = int(np.bincount(codes[codes >= 0]).max(initial=0)) if len(codes) else 0
+    if season_max < min_games:
+        outcome, reason = "EXPECTED_EMPTY", base
+    else:
+        outcome, reason = "FAILED", f"{base} although the schedule shows {season_max} final games for some team"
+    return ProcessorResult(rows=empty_rows(table), outcome=outcome, reason=reason, skipped=skipped,
+                           entities_eligible=eligible)  # fmt: skip
+
+
+#: The columns `history` reads besides the entity key (season, leak-free window, de-duplication).
+HISTORY_COLUMNS = ("game_date", "season_year", "processed_at", "game_id")
+
+
+def history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
+    """`history` of the key and the columns it reads only, indexed by row position in `df`.
+
+    The same rows in the same order as `history(df, ...)`; callers take the other columns they
+    need by position, instead of sorting every column of a season-sized frame.
+    """
+    narrow = df[[key] + [c for c in HISTORY_COLUMNS if c in df.columns]]
+    return history(narrow.set_axis(pd.RangeIndex(len(df)), axis=0), key, day, schedule)
+
+
+def entity_first(codes: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per entity, the value of its first masked row (the newest on `history` output), else None.
+
+    Rows must be grouped by entity, as `history` returns them; object array of length n.
+    """
+    out = np.full(n, None, dtype=object)
+    at = np.flatnonzero(mask & (codes >= 0))
+    ent = codes[at]
+    first = np.r_[True, ent[1:] != ent[:-1]] if len(ent) else np.zeros(0, dtype=bool)
+    out[ent[first]] = values[at[first]]
+    return out
+
+
+# --- grouped means and sums with pandas' exact arithmetic (daily cache, Phase 3 context) ----------
+
+
+def entity_aggregate(how: str, codes: np.ndarray, columns: Mapping[str, ArrayLike], n: int) -> dict[str, np.ndarray]:
+    """Per-entity "mean" or "sum" of float columns over the rows with code >= 0, bit-identical to
+    pandas' `Series.groupby(keys, sort=False).mean()` / `.sum()` on those rows (in that order).
+
+    pandas 3 adds up each column of contiguously grouped rows with np.add.reduceat when it holds
+    no NaN, and with its compensated kernel otherwise (skipping NaN); the two differ in the last
+    bit, which rounding can expose, so this follows the same dispatch. Result position = code;
+    entities without rows get NaN (mean) or 0.0 (sum).
+    """
+    sel = codes >= 0
+    c = codes if sel.all() else codes[sel]
+    empty = np.nan if how == "mean" else 0.0
+    out = {name: np.full(n, empty) for name in columns}
+    if not len(c):
+        return out
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    contiguous = len(starts) == np.count_nonzero(np.bincount(c))
+    sizes = np.diff(np.r_[starts, len(c)]).astype("float64")
+    kernel: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        x = np.asarray(values, dtype="float64")
+        x = x if sel.all() else x[sel]
+        if contiguous and not np.isnan(x).any():
+            seg = np.add.reduceat(x, starts)
+            out[name][c[starts]] = seg / sizes if how == "mean" else seg
+        else:
+            kernel[name] = x
+    if kernel:  # a block holding NaN in every column always takes the compensated kernel
+        grouped = pd.DataFrame(kernel).groupby(c, sort=False)
+        agg = grouped.mean() if how == "mean" else grouped.sum()
+        at = agg.index.to_numpy()
+        for name in kernel:
+            out[name][at] = agg[name].to_numpy()
+    return out

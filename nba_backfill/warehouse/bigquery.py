@@ -135,6 +135,8 @@ class BigQueryWarehouse:
 
     kind = "bigquery"
     supports_merge = True
+    #: BigQuery's quota of load jobs per table and day; the runner refuses runs that would exceed it.
+    load_jobs_per_table_per_day = 1500
 
     def __init__(self, project: str, location: str | None = None, endpoint: str | None = None,
                  dataset_prefix: str = "", *, retry: RetryPolicy | None = None, client: Any = None,
@@ -208,6 +210,24 @@ class BigQueryWarehouse:
         storage = self._use_storage_api
         arrow = with_retry(self.retry, "query results", lambda: rows.to_arrow(create_bqstorage_client=storage))
         return frame_from_arrow(arrow)
+
+    def estimate_bytes(self, sql: str, params: Params | None = None) -> int | None:
+        """Bytes a SELECT would process, from a query dry run (free, runs nothing); None when unknown.
+
+        Dry runs are not counted in `statements`: they cost no slot time and no money.
+        """
+        config = bigquery.QueryJobConfig(query_parameters=query_parameters(sql, params), use_legacy_sql=False,
+                                         dry_run=True, use_query_cache=False)
+        text = self.qualify(sql)
+
+        def call() -> int | None:
+            job = self.client.query(text, job_config=config, location=self.location, retry=None, job_retry=None)
+            return job.total_bytes_processed
+
+        try:
+            return with_retry(self.retry, "dry run", call)
+        except TableNotFound:
+            return None
 
     def execute(self, sql: str, params: Params | None = None) -> None:
         """Run a statement or script (DDL, DML, BEGIN ... COMMIT TRANSACTION)."""

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ def _load_checker() -> Any:
     spec = importlib.util.spec_from_file_location("_partition_filter_checker", path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -180,7 +182,8 @@ def chain(url: str, *, init: bool, read_only_extras: bool = False, check: bool =
     out["phase3"] = invoke(url, "--json", "phase3", "run", "--processor", CONTEXT, "--start-date", START, "--end-date", END)
     out["phase4"] = invoke(url, "--json", "phase4", "run", "--all", "--start-date", START, "--end-date", END)
     if read_only_extras:
-        out["dry4"] = invoke(url, "phase4", "run", "--all", "--dry-run", "--force", "--start-date", START, "--end-date", END)
+        out["dry4"] = invoke(url, "--json", "phase4", "run", "--all", "--dry-run", "--force", "--start-date", START,
+                             "--end-date", END)
         out["props"] = invoke(url, "props", "check", "--start-date", "2021-11-01", "--end-date", "2021-11-03")
         out["failures"] = invoke(url, "phase4", "failures")
     if not check:
@@ -328,6 +331,32 @@ def test_statement_budget_per_unit(bq: Run) -> None:
     assert len(ledger_loads) < units / 4  # ledger rows are batched, not one load job per unit
 
 
+def test_dry_run_lists_the_input_queries_with_estimated_bytes(bq: Run) -> None:
+    """On BigQuery the dry run shows each input query and the bytes a query dry run estimates; it writes nothing."""
+    planned = json.loads(bq.results["dry4"].stdout)["planned_statements"]
+    assert {p["processor"] for p in planned} == set(PHASE4)
+    assert all(isinstance(p["bytes"], int) and p["bytes"] > 0 for p in planned), planned[:3]
+    dry_jobs = [c for c in bq.fake.job_configs("query") if c.get("dryRun")]
+    assert not dry_jobs, "dry runs are not kept as jobs"
+    assert checker.all_violations([p["sql"] for p in planned]) == []
+
+
+def test_summary_reports_load_jobs_per_table(bq: Run) -> None:
+    load_jobs = json.loads(bq.results["phase4"].stdout)["load_jobs"]
+    assert load_jobs.get("nba_backfill.units", 0) >= 1
+    assert all(n < 1500 for n in load_jobs.values())
+
+
+def test_runs_over_the_load_job_quota_are_refused(bq: Run, fake: TrappingFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bq_module.BigQueryWarehouse, "load_jobs_per_table_per_day", 2)
+    jobs = len(fake.jobs)
+    result = invoke(bq.url, "phase4", "run", "--processor", "player_daily_cache", "--force", "--start-date", START,
+                    "--end-date", END)
+    assert result.exit_code == 3, result.output
+    assert "split the range" in " ".join(result.output.split())
+    assert not [j for j in list(fake.jobs.values())[jobs:] if "load" in j.resource["configuration"]]
+
+
 def test_transient_errors_are_retried_and_the_run_completes(bq: Run, fake: TrappingFake, sleeps: list[float]) -> None:
     days = ",".join(full_dates(bq, 3))
     before = len(sleeps)
@@ -348,12 +377,12 @@ def test_transient_errors_are_retried_and_the_run_completes(bq: Run, fake: Trapp
 
 def test_runs_need_no_create_permission_once_tables_exist(bq: Run, fake: TrappingFake) -> None:
     """A service account with data-editor rights on existing datasets (no datasets.create) can run."""
-    fake.deny_creates = True
+    fake.deny_creates, trapped = True, fake.trapped
     result = invoke(bq.url, "--json", "phase4", "run", "--processor", "player_daily_cache", "--force",
                     "--dates", ",".join(full_dates(bq, 1)))
     assert result.exit_code == 0, result.output
     assert invoke(bq.url, "warehouse", "init").exit_code == 0
-    assert fake.trapped == 0, "nothing tried to re-create an existing dataset or table"
+    assert fake.trapped == trapped, "nothing tried to re-create an existing dataset or table"
 
 
 @pytest.mark.parametrize("status,reason,message,shown", [

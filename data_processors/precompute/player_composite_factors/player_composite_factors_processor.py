@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,16 +20,18 @@ from data_processors.precompute.conventions import (
     completeness,
     dedup_latest,
     empty_rows,
+    entity_first,
     finalize,
-    history,
-    in_season,
+    history_positions,
     is_ready,
+    no_context_result,
     team_final_dates,
 )
 from data_processors.precompute.player_composite_factors import factors as f
 from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
-from nba_backfill.frames import as_timestamp, empty_frame, normalize_frame, resolve_run_timestamp
+from nba_backfill.frames import as_timestamp, read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
+from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec, table
 from nba_backfill.values import round_series
 
@@ -106,47 +107,23 @@ def compute(
 ) -> ProcessorResult:
     """Composite factors for every context player of `analysis_date` (spec §A, outcome §0.3)."""
     out_table = table(OUTPUT)
-    schedule = normalize_read(SCHEDULE, inputs.get(SCHEDULE))
+    frames = read_declared(inputs, SPEC.inputs)
+    schedule = frames[SCHEDULE]
     bootstrap = bootstrap_result(analysis_date, schedule, out_table)
     if bootstrap is not None:
         return bootstrap
-    ctx = context_rows(normalize_read(CONTEXT, inputs.get(CONTEXT)), analysis_date)
+    ctx = context_rows(frames[CONTEXT], analysis_date)
     if ctx.empty:
-        return _no_context_result(analysis_date, schedule, out_table)
-    frames = {name: normalize_read(name, inputs.get(name)) for name in (SHOT_ZONE, TEAM_DEFENSE)}
-    frames[SCHEDULE] = schedule
-    frames[PLAYER_GAMES] = normalize_read(PLAYER_GAMES, inputs.get(PLAYER_GAMES), ctx["player_lookup"])
+        return no_context_result(analysis_date, schedule, out_table)
     try:
         rows = build_rows(ctx, frames, analysis_date, resolve_run_timestamp(run_timestamp))
     except NonFiniteInput as exc:
         return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=str(exc))
     rows = finalize(rows, out_table, HASH_FIELDS)
-    problems = invariant_violations(rows, out_table)
-    if problems:
-        return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason="; ".join(problems))
+    problem = contract_problem(rows, out_table) or _nan_problem(rows)
+    if problem:
+        return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=problem)
     return ProcessorResult(rows=rows, outcome="COMPLETE", entities_eligible=len(rows))
-
-
-def _read_spec(name: str) -> TableSpec:
-    """The contract table restricted to the columns this processor reads."""
-    spec = table(name)
-    return replace(spec, columns=tuple(spec.column(c) for c in READ_COLUMNS[name]))
-
-
-READ_SPECS: dict[str, TableSpec] = {name: _read_spec(name) for name in READ_COLUMNS}
-
-
-def normalize_read(name: str, data: Any, players: pd.Series | None = None) -> pd.DataFrame:
-    """`normalize_inputs` for one input over only the columns read (§A.3): same dtypes and NULL
-    rules, without materializing the ~100 unread contract columns (most of the per-call cost).
-    With `players`, rows of other players are dropped first (the season-to-date game table)."""
-    spec = READ_SPECS[name]
-    if data is None:
-        return empty_frame(spec)
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-    if players is not None and "player_lookup" in frame.columns:
-        frame = frame[frame["player_lookup"].isin(players)]
-    return normalize_frame(frame[[c for c in READ_COLUMNS[name] if c in frame.columns]], spec)
 
 
 def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -158,38 +135,34 @@ def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:
 def latest_same_date(df: pd.DataFrame, key: str, day: dt.date) -> pd.DataFrame:
     """A Phase 4 table's rows for D, one per key (greatest processed_at; NULL oldest)."""
     rows = df[df["analysis_date"] == as_timestamp(day)]
+    if not rows[key].duplicated().any():
+        return rows
     order = rows.assign(_p=rows["processed_at"].notna()).sort_values(
         ["_p", "processed_at"], ascending=False, na_position="last", kind="mergesort"
     )
     return order.drop_duplicates(subset=[key], keep="first").drop(columns="_p")
 
 
-def _no_context_result(day: dt.date, schedule: pd.DataFrame, out_table: TableSpec) -> ProcessorResult:
-    """EXPECTED_EMPTY when the schedule has no regular-season/playoff game on D, else FAILED."""
-    on_day = schedule[schedule["game_date"] == as_timestamp(day)]
-    counted = on_day["is_regular_season"].fillna(False).astype(bool) | on_day["is_playoffs"].fillna(False).astype(bool)
-    games = len(on_day.loc[counted, ["home_team_tricode", "away_team_tricode"]].drop_duplicates())
-    if games == 0:
-        return ProcessorResult(rows=empty_rows(out_table), outcome="EXPECTED_EMPTY", reason=f"no games on {day.isoformat()}")
-    reason = (
-        f"no upcoming_player_game_context rows for {day.isoformat()} although the schedule lists "
-        f"{games} game(s) on that date"
-    )
-    return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=reason)
-
-
 def _with_upstreams(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
     """Context rows joined to the player's shot-zone row (shot_*) and the opponent's defense row (def_*)."""
-    shot = latest_same_date(frames[SHOT_ZONE], "player_lookup", day).drop(columns="analysis_date")
-    shot = shot.rename(columns={c: f"shot_{c}" for c in shot.columns if c != "player_lookup"}).assign(shot_found=True)
-    defense = latest_same_date(frames[TEAM_DEFENSE], "team_abbr", day).drop(columns="analysis_date")
-    defense = defense.rename(columns={c: f"def_{c}" for c in defense.columns}).assign(def_found=True)
-    merged = ctx.merge(shot, on="player_lookup", how="left").merge(
-        defense, left_on="opponent_team_abbr", right_on="def_team_abbr", how="left"
-    )
-    for flag in ("shot_found", "def_found"):
-        merged[flag] = merged[flag].fillna(False).astype(bool)
-    return merged
+    shot = _lookup(latest_same_date(frames[SHOT_ZONE], "player_lookup", day), "player_lookup", ctx["player_lookup"], "shot")
+    defense = _lookup(latest_same_date(frames[TEAM_DEFENSE], "team_abbr", day), "team_abbr", ctx["opponent_team_abbr"], "def")
+    return pd.concat([ctx, pd.DataFrame({**shot, **defense}, index=ctx.index)], axis=1)
+
+
+def _lookup(rows: pd.DataFrame, key: str, wanted: pd.Series, prefix: str) -> dict[str, Any]:
+    """For each wanted key, the columns of its row in `rows` (unique keys) as `{prefix}_{column}`,
+    NULL where absent (what a left merge gives), plus the `{prefix}_found` flag."""
+    at = pd.Index(rows[key].to_numpy(dtype=object)).get_indexer(wanted.to_numpy(dtype=object))
+    out: dict[str, Any] = {
+        f"{prefix}_{c}": pd.Series(
+            pd.api.extensions.take(rows[c].array, at, allow_fill=True), index=wanted.index, dtype=rows[c].dtype
+        )
+        for c in rows.columns
+        if c not in (key, "analysis_date")
+    }
+    out[f"{prefix}_found"] = at >= 0
+    return out
 
 
 def _fill(values: pd.Series, fallback: pd.Series) -> pd.Series:
@@ -201,22 +174,27 @@ def _fill(values: pd.Series, fallback: pd.Series) -> pd.Series:
 def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
     """Per context player: universal_player_id fallback and last-10-games completeness (§0.2, §1.8)."""
     schedule = frames[SCHEDULE]
-    pgs = frames[PLAYER_GAMES]
-    hist = _history(pgs[pgs["player_lookup"].isin(ctx["player_lookup"])], day, schedule)
-    newest = hist.drop_duplicates("player_lookup").set_index("player_lookup")
-    with_id = hist[hist["universal_player_id"].notna()].drop_duplicates("player_lookup").set_index("player_lookup")
     players = ctx["player_lookup"]
-    team = _fill(players.map(newest["team_abbr"]), ctx["team_abbr"])
+    pgs = frames[PLAYER_GAMES]
+    pgs = pgs[pgs["player_lookup"].isin(players).to_numpy()].reset_index(drop=True)
+    hist = history_positions(pgs, "player_lookup", day, schedule)  # grouped by player, newest first
+    pos = hist.index.to_numpy()
+    codes = pd.Index(players.to_numpy(dtype=object)).get_indexer(hist["player_lookup"].to_numpy(dtype=object))
+    n = len(ctx)
+    teams = pgs["team_abbr"].to_numpy(dtype=object)[pos]
+    ids = pgs["universal_player_id"].to_numpy(dtype=object)[pos]
+    newest_team = pd.Series(entity_first(codes, np.ones(len(pos), dtype=bool), teams, n), index=ctx.index)
+    newest_id = pd.Series(entity_first(codes, pd.notna(ids), ids, n), index=ctx.index)
     comp = completeness(
-        pd.DataFrame({"entity": players, "team": team}),
-        hist.rename(columns={"player_lookup": "entity"}),
+        pd.DataFrame({"entity": players, "team": _fill(newest_team, ctx["team_abbr"])}),
+        pd.DataFrame({"entity": hist["player_lookup"].to_numpy(dtype=object), "game_date": hist["game_date"].to_numpy()}),
         team_final_dates(schedule, day),
         day=day,
         last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
     )
     return pd.DataFrame(
         {
-            "universal_player_id": _fill(ctx["universal_player_id"], players.map(with_id["universal_player_id"])),
+            "universal_player_id": _fill(ctx["universal_player_id"], newest_id),
             "expected_games_count": comp["expected"].to_numpy(),
             "actual_games_count": comp["actual"].to_numpy(),
             "missing_games_count": comp["missing"].to_numpy(),
@@ -224,15 +202,6 @@ def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: d
         },
         index=ctx.index,
     )
-
-
-def _history(pgs: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
-    """H(P) for every player: `conventions.history`, skipping the de-duplication sort when no
-    (player, date) repeats (the common case; the sort is the costliest step per call)."""
-    rows = in_season(pgs, day, schedule)
-    if rows.duplicated(subset=["player_lookup", "game_date"]).any():
-        return history(rows, "player_lookup", day, schedule)
-    return rows.sort_values(["player_lookup", "game_date"], ascending=[True, False], kind="mergesort")
 
 
 def build_rows(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp) -> pd.DataFrame:
@@ -368,24 +337,10 @@ def _source_columns(data: pd.DataFrame) -> dict[str, Any]:
     return cols
 
 
-def invariant_violations(rows: pd.DataFrame, out_table: TableSpec) -> list[str]:
-    """Contract invariants of §1.2: unique key, REQUIRED non-NULL, finite numbers, NUMERIC in range."""
-    problems: list[str] = []
-    dup = rows.duplicated(subset=list(out_table.primary_key), keep=False)
-    if dup.any():
-        problems.append(f"duplicate primary key for {sorted(set(rows.loc[dup, 'player_lookup'].astype(str)))}")
-    for col in out_table.columns:
-        if col.required and rows[col.name].isna().any():
-            problems.append(f"NULL in REQUIRED column {col.name}")
-        if col.base_type not in ("NUMERIC", "FLOAT64", "INT64") or col.repeated:
-            continue
-        numbers = pd.to_numeric(pd.Series(rows[col.name], dtype="object"), errors="coerce").to_numpy("float64")
-        if np.isinf(numbers).any() or (col.name in NEVER_NULL and np.isnan(numbers).any()):
-            problems.append(f"NaN or infinite value in {col.name}")
-        precision, scale = col.numeric_precision, col.numeric_scale
-        if precision is not None and scale is not None and (np.abs(numbers) >= 10.0 ** (precision - scale)).any():
-            problems.append(f"value out of NUMERIC({precision},{scale}) range in {col.name}")
-    return problems
+def _nan_problem(rows: pd.DataFrame) -> str | None:
+    """Columns computed for every row must never be NaN (a broken formula, not missing data)."""
+    bad = [c for c, nan in rows[list(NEVER_NULL)].isna().any().items() if nan]
+    return f"NaN in computed column(s) {', '.join(bad)}" if bad else None
 
 
 SPEC = ProcessorSpec(

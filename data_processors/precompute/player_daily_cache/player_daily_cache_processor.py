@@ -7,7 +7,6 @@ copied from the same-date `player_shot_zone_analysis` row, with completeness and
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -23,8 +22,9 @@ from nba_backfill.constants import (
     PRODUCTION_READY_PCT,
     TEAM_OFFENSE_WINDOW_GAMES,
 )
-from nba_backfill.frames import empty_frame, normalize_frame, resolve_run_timestamp
+from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
+from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec, table
 
 NAME = "player_daily_cache"
@@ -88,26 +88,6 @@ INPUT_COLUMNS = {
 # --------------------------------------------------------------------------- same-date rows
 
 
-def normalize_read(inputs: Mapping[str, Any], name: str, players: pd.Index | None = None) -> pd.DataFrame:
-    """`normalize_inputs` for one table, narrowed to the columns this processor reads.
-
-    Same dtypes and NULL rules as the shared helper; normalizing every contract column of a
-    season-to-date frame would cost more than the whole computation. With `players`, rows of
-    other players are dropped before normalizing (player_lookup is a plain string either way).
-    """
-    full = table(name)
-    cols = INPUT_COLUMNS[name]
-    spec = dataclasses.replace(full, columns=tuple(full.column(c) for c in cols))
-    data = inputs.get(name)
-    if data is None:
-        return empty_frame(spec)
-    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-    df = df[[c for c in cols if c in df.columns]]
-    if players is not None and "player_lookup" in df.columns:
-        df = df[df["player_lookup"].isin(players)]
-    return normalize_frame(df, spec)
-
-
 def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """Context rows dated D, one per player (greatest processed_at, then greatest game_id)."""
     rows = ctx[(ctx["game_date"] == pd.Timestamp(day)) & ctx["player_lookup"].notna()]
@@ -125,41 +105,52 @@ def shot_zone_rows(zones: pd.DataFrame, day: dt.date) -> pd.DataFrame:
 # --------------------------------------------------------------------------- history aggregates
 
 
-def _sample_std(g10: pd.DataFrame) -> pd.Series:
-    """Sample standard deviation (divisor m - 1) of the non-NULL points; NaN when m < 2."""
-    pts = g10[["player_lookup", "points"]].dropna()
-    by = pts.groupby("player_lookup", sort=False)["points"]
-    m = by.count()
-    dev = (pts["points"] - by.transform("mean")) ** 2
-    ss = dev.groupby(pts["player_lookup"], sort=False).sum()
-    return np.sqrt(ss / (m - 1)).where(m >= 2)
+def _floats(df: pd.DataFrame, col: str) -> np.ndarray:
+    return df[col].to_numpy(dtype="float64", na_value=np.nan)
 
 
-def player_stats(active: pd.DataFrame) -> pd.DataFrame:
-    """Per-player aggregates of §B.5 over G, G10, G5 (`active` newest first per player)."""
-    g = active.assign(_rank=active.groupby("player_lookup", sort=False).cumcount())
-    g10 = g[g["_rank"] < LONG_WINDOW]
-    g10 = g10.assign(_fg=g10["fg_makes"].fillna(0), _ast=g10["assisted_fg_makes"].fillna(0))
-    g5 = g[g["_rank"] < SHORT_WINDOW]
-    by_g = g.groupby("player_lookup", sort=False)
-    by_10 = g10.groupby("player_lookup", sort=False)
-    fg, assisted = by_10["_fg"].sum(), by_10["_ast"].sum()
-    out = pd.DataFrame(
+def player_stats(active: pd.DataFrame, players: pd.Index) -> pd.DataFrame:
+    """Per-player aggregates of §B.5 over G, G10, G5, one row per `players` entry (in that order).
+
+    `active` holds the players' active games, newest first per player (`history` order). Means
+    and sums go through pandas' grouped kernels on whole column blocks (compensated summation in
+    row order, the same arithmetic as one groupby per column); rows outside a window are NaN,
+    which those kernels skip.
+    """
+    codes, rank, _ = cv.entity_ranks(active["player_lookup"], players)
+    n = len(players)
+    in10, in5 = rank < LONG_WINDOW, rank < SHORT_WINDOW
+    pts, usage = _floats(active, "points"), _floats(active, "usage_rate")
+    means = pd.DataFrame(
         {
-            "games_played_season": by_g.size(),
-            "points_avg_season": by_g["points"].mean(),
-            "player_usage_rate_season": by_g["usage_rate"].mean(),
-            "source_player_game_last_updated": by_g["processed_at"].max(),
-            "points_avg_last_10": by_10["points"].mean(),
-            "minutes_avg_last_10": by_10["minutes_played"].mean(),
-            "usage_rate_last_10": by_10["usage_rate"].mean(),
-            "ts_pct_last_10": by_10["ts_pct"].mean(),
-            "assisted_rate_last_10": (assisted / fg).where(fg != 0),
+            "points_avg_season": pts,
+            "player_usage_rate_season": usage,
+            "points_avg_last_10": np.where(in10, pts, np.nan),
+            "minutes_avg_last_10": np.where(in10, _floats(active, "minutes_played"), np.nan),
+            "usage_rate_last_10": np.where(in10, usage, np.nan),
+            "ts_pct_last_10": np.where(in10, _floats(active, "ts_pct"), np.nan),
+            "points_avg_last_5": np.where(in5, pts, np.nan),
         }
-    )
-    out["points_avg_last_5"] = g5.groupby("player_lookup", sort=False)["points"].mean()
-    out["points_std_last_10"] = _sample_std(g10)
-    return out
+    ).groupby(codes).mean().reindex(range(n))
+    # sample std of G10 points: squared deviations from the G10 mean, summed per player
+    mean10 = means["points_avg_last_10"].to_numpy()[codes]
+    fg = np.nan_to_num(_floats(active, "fg_makes"))
+    assisted = np.nan_to_num(_floats(active, "assisted_fg_makes"))
+    sums = pd.DataFrame(
+        {
+            "ss": np.where(in10, (pts - mean10) ** 2, np.nan),
+            "fg": np.where(in10, fg, np.nan),
+            "ast": np.where(in10, assisted, np.nan),
+        }
+    ).groupby(codes).sum().reindex(range(n))
+    m = np.bincount(codes[in10 & ~np.isnan(pts)], minlength=n)
+    ss, fg_sum, ast_sum = (sums[c].to_numpy() for c in ("ss", "fg", "ast"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means["points_std_last_10"] = np.where(m >= 2, np.sqrt(ss / (m - 1)), np.nan)
+        means["assisted_rate_last_10"] = np.where(fg_sum != 0, ast_sum / fg_sum, np.nan)
+    means["games_played_season"] = np.bincount(codes, minlength=n)
+    means["source_player_game_last_updated"] = cv.entity_latest(codes, np.ones(len(codes), bool), active["processed_at"], n)
+    return means.set_axis(players)
 
 
 def team_stats(toff_hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, teams: pd.Index) -> pd.DataFrame:
@@ -167,96 +158,59 @@ def team_stats(toff_hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, 
 
     The source completeness is that of the team's last 10 final games in team_offense_game_summary.
     """
-    window = cv.last_n(toff_hist, "team_abbr", TEAM_OFFENSE_WINDOW_GAMES)
-    by = window.groupby("team_abbr", sort=False)
+    codes, rank, _ = cv.entity_ranks(toff_hist["team_abbr"], teams)
+    n = len(teams)
+    window = (rank < TEAM_OFFENSE_WINDOW_GAMES) & (codes >= 0)
     out = pd.DataFrame(
         {
-            "team_pace_last_10": by["pace"].mean(),
-            "team_off_rating_last_10": by["offensive_rating"].mean(),
-            "source_team_offense_last_updated": by["processed_at"].max(),
-            "source_team_offense_rows_found": by.size(),
+            "team_pace_last_10": _floats(toff_hist, "pace")[window],
+            "team_off_rating_last_10": _floats(toff_hist, "offensive_rating")[window],
         }
-    ).reindex(teams)
+    ).groupby(codes[window]).mean().reindex(range(n))
+    out["source_team_offense_last_updated"] = cv.entity_latest(codes, window, toff_hist["processed_at"], n)
+    out["source_team_offense_rows_found"] = np.bincount(codes[window], minlength=n)
     entities = pd.DataFrame({"entity": teams, "team": teams})
     have = toff_hist[["team_abbr", "game_date"]].rename(columns={"team_abbr": "entity"})
     comp = cv.completeness(entities, have, team_dates, day=day, last_games=TEAM_OFFENSE_WINDOW_GAMES)
     out["source_team_offense_completeness_pct"] = comp["pct"].to_numpy()
-    out["source_team_offense_rows_found"] = out["source_team_offense_rows_found"].fillna(0)
-    return out
+    return out.set_axis(teams)
 
 
 def completeness_windows(
     players: pd.DataFrame, hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date
 ) -> pd.DataFrame:
-    """The four §B.7 windows (§1.8 rules) per player, in one pass over the team dates.
+    """The §B.7 window columns per player (§1.8 rules), from one `conventions.completeness_windows` pass.
 
-    `players` has columns entity, team; `hist` holds the players' in-season rows. Same result as
-    four `conventions.completeness` calls, at a quarter of the cost (this runs ~850 times a backfill).
+    `players` has columns entity, team; `hist` holds the players' in-season rows. The l10 window
+    also gives the expected/actual/missing counts and completeness_percentage.
     """
-    ranked = team_dates.assign(_rank=team_dates.groupby("team", sort=False).cumcount())
-    bounds = {p: (g, None if k is None else pd.Timestamp(day - dt.timedelta(days=k))) for p, (g, k) in WINDOWS.items()}
-    oldest = min(b for _, b in bounds.values() if b is not None)
-    longest = max(g for g, _ in bounds.values() if g is not None)
-    ranked = ranked[(ranked["_rank"] < longest) | (ranked["game_date"] >= oldest)]
-    wanted = players[["entity", "team"]].merge(ranked, on="team", how="inner")
+    spans: dict[str, cv.Window] = {p: ("games", g) if g is not None else ("days", k) for p, (g, k) in WINDOWS.items()}
     have = hist[["player_lookup", "game_date"]].rename(columns={"player_lookup": "entity"})
-    have = have[have["game_date"] >= ranked["game_date"].min()].drop_duplicates().assign(_hit=True)
-    joined = wanted.merge(have, on=["entity", "game_date"], how="left")
-    hit = joined["_hit"].notna().to_numpy()
-    entity = joined["entity"].to_numpy()
-    out = pd.DataFrame(index=pd.Index(players["entity"]))
-
-    def per_entity(mask: np.ndarray) -> pd.Series:
-        return pd.Series(mask).groupby(entity).sum().reindex(out.index, fill_value=0).astype("int64")
-
-    for prefix, (games, lo) in bounds.items():
-        inside = (joined["_rank"] < games).to_numpy() if games is not None else (joined["game_date"] >= lo).to_numpy()
-        expected, actual = per_entity(inside), per_entity(inside & hit)
-        pct = _percentages(actual, expected)
-        out[f"{prefix}_completeness_pct"] = pct
-        out[f"{prefix}_is_complete"] = pct >= PRODUCTION_READY_PCT
+    comps = cv.completeness_windows(players, have, team_dates, day=day, windows=spans)
+    cols: dict[str, np.ndarray] = {}
+    for prefix, comp in comps.items():
+        pct = comp["pct"].to_numpy()
+        cols[f"{prefix}_completeness_pct"] = pct
+        cols[f"{prefix}_is_complete"] = pct >= PRODUCTION_READY_PCT
         if prefix == "l10":
-            out["expected_games_count"] = expected
-            out["actual_games_count"] = actual
-            out["missing_games_count"] = expected - actual
-            out["completeness_percentage"] = pct
-    out["all_windows_complete"] = out[[f"{p}_is_complete" for p in WINDOWS]].all(axis=1)
-    return out
-
-
-def _percentages(actual: pd.Series, expected: pd.Series) -> pd.Series:
-    """`conventions.completeness_pct` per row, evaluated once per distinct (actual, expected)."""
-    pairs = list(zip(actual.tolist(), expected.tolist()))
-    cache = {pair: cv.completeness_pct(*pair) for pair in set(pairs)}
-    return pd.Series([cache[pair] for pair in pairs], index=actual.index, dtype="float64")
+            cols["expected_games_count"] = comp["expected"].to_numpy()
+            cols["actual_games_count"] = comp["actual"].to_numpy()
+            cols["missing_games_count"] = comp["missing"].to_numpy()
+            cols["completeness_percentage"] = pct
+    cols["all_windows_complete"] = np.logical_and.reduce([cols[f"{p}_is_complete"] for p in WINDOWS])
+    return pd.DataFrame(cols, index=pd.Index(players["entity"]))
 
 
 # --------------------------------------------------------------------------- outcomes
 
 
-def _games_on(schedule: pd.DataFrame, day: dt.date) -> int:
-    """Distinct home/away pairs of regular-season or playoff schedule rows dated D (any status)."""
-    rows = schedule[schedule["game_date"] == pd.Timestamp(day)]
-    kind = rows["is_regular_season"].fillna(False).astype(bool) | rows["is_playoffs"].fillna(False).astype(bool)
-    return len(rows[kind][["home_team_tricode", "away_team_tricode"]].drop_duplicates())
-
-
-def no_context_result(schedule: pd.DataFrame, day: dt.date, out: TableSpec) -> ProcessorResult:
-    """§0.3: no context rows is EXPECTED_EMPTY without games on D, else an upstream gap (FAILED)."""
-    n = _games_on(schedule, day)
-    if n == 0:
-        return ProcessorResult(cv.empty_rows(out), "EXPECTED_EMPTY", f"no games on {day.isoformat()}")
-    reason = (
-        f"no upcoming_player_game_context rows for {day.isoformat()} "
-        f"although the schedule lists {n} game(s) on that date"
-    )
-    return ProcessorResult(rows=cv.empty_rows(out), outcome="FAILED", reason=reason, entities_eligible=0)
-
-
 def all_skipped_result(
     ctx: pd.DataFrame, team_dates: pd.DataFrame, skipped: list[Skipped], out: TableSpec
 ) -> ProcessorResult:
-    """§B.9: every player skipped; explained by the calendar only if no team has 5 final games."""
+    """§B.9: every player skipped; explained by the calendar only if no team has 5 final games.
+
+    Unlike the zone processors' rule, S is taken over the context rows' teams only.
+    """
     counts = team_dates.groupby("team").size()
     teams = [t for t in ctx["team_abbr"].dropna().unique() if t in counts.index]
     s = int(counts.loc[teams].max()) if teams else 0
@@ -270,36 +224,15 @@ def all_skipped_result(
     )
 
 
-def invariant_problem(rows: pd.DataFrame, out: TableSpec) -> str | None:
-    """The first violated output invariant (§1.2), or None."""
-    if rows.duplicated(list(out.primary_key)).any():
-        return "duplicate primary key"
-    for col in out.columns:
-        values = rows[col.name]
-        if col.required and values.isna().any():
-            return f"NULL in required column {col.name}"
-        if col.base_type in ("NUMERIC", "FLOAT64", "INT64") and not col.repeated:
-            nums = pd.to_numeric(values, errors="coerce").astype("float64")
-            if np.isinf(nums).any():
-                return f"infinite value in {col.name}"
-            if col.numeric_precision is not None and col.numeric_scale is not None:
-                limit = 10.0 ** (col.numeric_precision - col.numeric_scale)
-                if (nums.abs() >= limit).any():
-                    return f"value out of NUMERIC range in {col.name}"
-    return None
-
-
 # --------------------------------------------------------------------------- row assembly
 
 
 def _quality(
-    ready_pct: pd.Series, ctx_ready: pd.Series, zone_found: pd.Series, zone_ready: pd.Series
-) -> tuple[pd.Series, list[list[str]]]:
+    own_ok: np.ndarray, ctx_ready: np.ndarray, zone_found: np.ndarray, zone_ready: np.ndarray
+) -> tuple[np.ndarray, list[list[str]]]:
     """is_production_ready and data_quality_issues (§B.7), in the spec's issue order."""
-    own_ok = ready_pct.map(cv.is_ready).astype(bool)
-    ready = own_ok & ctx_ready & zone_found & zone_ready
     issues: list[list[str]] = []
-    for own, c, found, zr in zip(own_ok, ctx_ready, zone_found, zone_ready):
+    for own, c, found, zr in zip(own_ok.tolist(), ctx_ready.tolist(), zone_found.tolist(), zone_ready.tolist()):
         codes = [] if own else ["own_data_incomplete"]
         if not c:
             codes.append("upstream_player_context_incomplete")
@@ -308,7 +241,18 @@ def _quality(
         elif not zr:
             codes.append("upstream_player_shot_zone_incomplete")
         issues.append(codes)
-    return ready, issues
+    return own_ok & ctx_ready & zone_found & zone_ready, issues
+
+
+def _flags(series: pd.Series) -> np.ndarray:
+    """A BOOLEAN column as bool, NULL (and absent rows) as FALSE."""
+    return series.astype("boolean").to_numpy(dtype=bool, na_value=False)
+
+
+def _text(values: Any) -> np.ndarray:
+    """An object array with None for every NULL (NaN included), as STRING columns are written."""
+    arr = np.asarray(values, dtype=object)
+    return np.where(pd.isna(arr), None, arr)
 
 
 def build_rows(
@@ -320,73 +264,65 @@ def build_rows(
     zones: pd.DataFrame,
     windows: pd.DataFrame,
     run_ts: pd.Timestamp,
+    out: TableSpec,
 ) -> pd.DataFrame:
-    """Unrounded output rows for the kept players (`ctx` indexed by player_lookup, all in `stats`)."""
+    """Output rows for the kept players (`ctx` indexed by player_lookup, all in `stats`), typed
+    for the contract (INT64 as Int64, STRING NULL as None) but not yet rounded or hashed."""
     idx = ctx.index
-    stats, windows = stats.reindex(idx), windows.reindex(idx)
-    team = teams.reindex(ctx["team_abbr"]).set_axis(idx)
+    team = teams.reindex(ctx["team_abbr"])
     zone = zones.reindex(idx)
-    zone_found = pd.Series(idx.isin(zones.index), index=idx)
-    newest_upid = hist.dropna(subset=["universal_player_id"]).drop_duplicates("player_lookup")
-    n = stats["games_played_season"]
+    zone_found = idx.isin(zones.index)
+    upid = ctx["universal_player_id"].to_numpy(dtype=object).copy()
+    missing = pd.isna(upid)
+    if missing.any():
+        newest = hist.dropna(subset=["universal_player_id"]).drop_duplicates("player_lookup")
+        upid[missing] = newest.set_index("player_lookup")["universal_player_id"].reindex(idx[missing]).to_numpy(dtype=object)
+    n = stats["games_played_season"].to_numpy()
+    pct10 = windows["completeness_percentage"].to_numpy()
     cols: dict[str, Any] = {
-        "player_lookup": ctx["player_lookup"],
-        "universal_player_id": ctx["universal_player_id"].fillna(
-            newest_upid.set_index("player_lookup")["universal_player_id"].reindex(idx)
-        ),
+        "player_lookup": _text(ctx["player_lookup"]),
+        "universal_player_id": _text(upid),
         "cache_date": pd.Timestamp(day),
-        **{c: stats[c] for c in stats.columns if c != "source_player_game_last_updated"},
-        "team_pace_last_10": team["team_pace_last_10"],
-        "team_off_rating_last_10": team["team_off_rating_last_10"],
-        **{c: ctx[c] for c in CONTEXT_COPIES},
-        **{c: zone[c] for c in ZONE_COPIES},
+        **{c: stats[c].to_numpy() for c in stats.columns if c != "source_player_game_last_updated"},
+        "team_pace_last_10": team["team_pace_last_10"].to_numpy(),
+        "team_off_rating_last_10": team["team_off_rating_last_10"].to_numpy(),
+        **{c: ctx[c].to_numpy() for c in CONTEXT_COPIES},
+        "primary_scoring_zone": _text(zone["primary_scoring_zone"]),
+        "paint_rate_last_10": zone["paint_rate_last_10"].to_numpy(),
+        "three_pt_rate_last_10": zone["three_pt_rate_last_10"].to_numpy(),
         "early_season_flag": n < DAILY_CACHE_FULL_SAMPLE_GAMES,
-        "insufficient_data_reason": [
+        "insufficient_data_reason": _text([
             f"Only {k} games played, need {DAILY_CACHE_FULL_SAMPLE_GAMES} minimum"
             if k < DAILY_CACHE_FULL_SAMPLE_GAMES else None
-            for k in n.astype(int)
-        ],
-        **{c: windows[c] for c in windows.columns},
+            for k in n.tolist()
+        ]),
+        **{c: windows[c].to_numpy() for c in windows.columns},
         # Source tracking (§1.9, §B.7).
-        "source_player_game_last_updated": stats["source_player_game_last_updated"],
+        "source_player_game_last_updated": stats["source_player_game_last_updated"].to_numpy(),
         "source_player_game_rows_found": n,
-        "source_player_game_completeness_pct": windows["completeness_percentage"],
+        "source_player_game_completeness_pct": pct10,
         "source_player_game_hash": None,
-        "source_team_offense_last_updated": team["source_team_offense_last_updated"],
-        "source_team_offense_rows_found": team["source_team_offense_rows_found"].fillna(0),
-        "source_team_offense_completeness_pct": team["source_team_offense_completeness_pct"].fillna(100.0),
+        "source_team_offense_last_updated": team["source_team_offense_last_updated"].to_numpy(),
+        "source_team_offense_rows_found": team["source_team_offense_rows_found"].fillna(0).to_numpy(),
+        "source_team_offense_completeness_pct": team["source_team_offense_completeness_pct"].fillna(100.0).to_numpy(),
         "source_team_offense_hash": None,
-        "source_upcoming_context_last_updated": ctx["processed_at"],
+        "source_upcoming_context_last_updated": ctx["processed_at"].to_numpy(),
         "source_upcoming_context_rows_found": 1,
         "source_upcoming_context_completeness_pct": 100.0,
         "source_upcoming_context_hash": None,
-        "source_shot_zone_last_updated": zone["processed_at"],
-        "source_shot_zone_rows_found": zone_found.astype(int),
-        "source_shot_zone_completeness_pct": zone_found.map({True: 100.0, False: 0.0}),
-        "source_shot_zone_hash": zone["data_hash"],
+        "source_shot_zone_last_updated": zone["processed_at"].to_numpy(),
+        "source_shot_zone_rows_found": zone_found.astype("int64"),
+        "source_shot_zone_completeness_pct": np.where(zone_found, 100.0, 0.0),
+        "source_shot_zone_hash": _text(zone["data_hash"]),
         "cache_version": CACHE_VERSION,
         **cv.bookkeeping(day, run_ts),
     }
     cols["is_production_ready"], cols["data_quality_issues"] = _quality(
-        windows["completeness_percentage"],
-        ctx["is_production_ready"].fillna(False).astype(bool),
-        zone_found,
-        zone["is_production_ready"].fillna(False).astype(bool),
+        pct10 >= PRODUCTION_READY_PCT, _flags(ctx["is_production_ready"]), zone_found, _flags(zone["is_production_ready"])
     )
-    return pd.DataFrame(cols, index=idx)
-
-
-def _cast_types(rows: pd.DataFrame, out: TableSpec) -> pd.DataFrame:
-    """INT64 columns as nullable Int64 (inputs carry integral floats); STRING NULLs as None, not NaN."""
-    for col in out.columns:
-        if col.repeated:
-            continue
-        if col.base_type == "INT64":
-            rows[col.name] = rows[col.name].astype("Int64")
-        elif col.base_type == "STRING":
-            obj = rows[col.name].astype("object")
-            rows[col.name] = obj.where(obj.notna(), None)
-    return rows
+    rows = pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=pd.RangeIndex(len(idx)))
+    ints = {c.name: "Int64" for c in out.columns if c.base_type == "INT64" and not c.repeated}
+    return rows.astype(ints)
 
 
 # --------------------------------------------------------------------------- compute
@@ -401,50 +337,55 @@ def compute(
     day = analysis_date
     out = table(OUTPUT)
     run_ts = resolve_run_timestamp(run_timestamp)
-    schedule = normalize_read(inputs, SCHEDULE)
+    frames = read_declared(inputs, SPEC.inputs)
+    schedule = frames[SCHEDULE]
     boot = cv.bootstrap_result(day, schedule, out)
     if boot is not None:
         return boot
-    ctx = context_rows(normalize_read(inputs, CONTEXT), day)
+    ctx = context_rows(frames[CONTEXT], day)
     if ctx.empty:
-        return no_context_result(schedule, day, out)
+        return cv.no_context_result(day, schedule, out)
 
     universe = ctx.index
-    hist = cv.history(normalize_read(inputs, PGS, universe), "player_lookup", day, schedule)
+    pgs = frames[PGS]
+    hist = cv.history(pgs[pgs["player_lookup"].isin(universe)], "player_lookup", day, schedule)
     active = cv.active_games(hist)
-    counts = active.groupby("player_lookup").size().reindex(universe, fill_value=0)
-    short = counts[counts < DAILY_CACHE_MIN_GAMES]
+    codes = universe.get_indexer(active["player_lookup"])
+    counts = np.bincount(codes[codes >= 0], minlength=len(universe))
+    short = counts < DAILY_CACHE_MIN_GAMES
     skipped = [
-        Skipped(str(p), SKIP_CATEGORY, f"{int(k)} active games, need {DAILY_CACHE_MIN_GAMES}") for p, k in short.items()
+        Skipped(str(p), SKIP_CATEGORY, f"{int(k)} active games, need {DAILY_CACHE_MIN_GAMES}")
+        for p, k in zip(universe[short], counts[short].tolist())
     ]
     team_dates = cv.team_final_dates(schedule, day)
-    kept = ctx[~ctx.index.isin(short.index)]
+    kept = ctx[~short]
     if kept.empty:
         return all_skipped_result(ctx, team_dates, skipped, out)
 
-    toff_hist = cv.history(normalize_read(inputs, TOFF), "team_abbr", day, schedule)
+    keep = ~short[codes] if len(codes) else np.zeros(0, bool)
     kept_hist = hist[hist["player_lookup"].isin(kept.index)]
     newest_team = kept_hist.drop_duplicates("player_lookup").set_index("player_lookup")["team_abbr"]
     team = newest_team.reindex(kept.index).fillna(kept["team_abbr"])
     players = pd.DataFrame({"entity": kept.index, "team": team.to_numpy()})
+    teams = pd.Index(kept["team_abbr"].dropna().unique())
+    toff = frames[TOFF]
+    toff_hist = cv.history(toff[toff["team_abbr"].isin(teams)], "team_abbr", day, schedule)
     rows = build_rows(
         day,
         kept,
-        player_stats(active[active["player_lookup"].isin(kept.index)]),
+        player_stats(active[keep], kept.index),
         kept_hist,
-        team_stats(toff_hist, team_dates, day, pd.Index(kept["team_abbr"].dropna().unique())),
-        shot_zone_rows(normalize_read(inputs, SHOT_ZONE), day),
+        team_stats(toff_hist, team_dates, day, teams),
+        shot_zone_rows(frames[SHOT_ZONE], day),
         completeness_windows(players, kept_hist, team_dates, day),
         run_ts,
+        out,
     )
-    rows = _cast_types(rows.reset_index(drop=True).reindex(columns=out.column_names), out)
     rows = cv.finalize(rows, out, HASH_FIELDS)
-    problem = invariant_problem(rows, out)
+    problem = contract_problem(rows, out)
     if problem is not None:
         return ProcessorResult(rows=cv.empty_rows(out), outcome="FAILED", reason=problem, entities_eligible=len(ctx))
     return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(ctx))
-
-
 SPEC = ProcessorSpec(
     name=NAME,
     phase=4,

@@ -6,7 +6,6 @@ view and the primary scoring zone.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -23,10 +22,11 @@ from nba_backfill.constants import (
     SHOT_ZONE_MIN_GAMES,
     SHOT_ZONE_WINDOW_GAMES,
 )
-from nba_backfill.frames import empty_frame, normalize_frame, resolve_run_timestamp
+from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
-from nba_backfill.tables import TableSpec, table
-from nba_backfill.values import round_series
+from nba_backfill.rowcheck import contract_problem
+from nba_backfill.tables import table
+from nba_backfill.values import round_half_away_array
 
 NAME = "player_shot_zone_analysis"
 OUTPUT = f"nba_precompute.{NAME}"
@@ -80,114 +80,76 @@ def quality_tier(n10: int) -> str:
     return "medium" if n10 >= 7 else "low"
 
 
+def primary_zones(paint: np.ndarray, mid: np.ndarray, three: np.ndarray) -> list[str | None]:
+    """Primary scoring zone per row from the stored 2-decimal rates (NULL as 0); first matching rule wins."""
+    p, m, t = (np.nan_to_num(np.asarray(v, dtype="float64"), nan=0.0) for v in (paint, mid, three))
+    zone = np.select([(p == 0) & (m == 0) & (t == 0), p >= 40, t >= 40, m >= 35],
+                     [None, "paint", "perimeter", "mid_range"], default="balanced")  # fmt: skip
+    return zone.tolist()
+
+
 def primary_zone(paint: float | None, mid: float | None, three: float | None) -> str | None:
-    """Primary scoring zone from the stored 2-decimal rates (NULL as 0); first matching rule wins."""
-    p, m, t = (0.0 if v is None or pd.isna(v) else float(v) for v in (paint, mid, three))
-    if p == 0 and m == 0 and t == 0:
-        return None
-    if p >= 40:
-        return "paint"
-    if t >= 40:
-        return "perimeter"
-    if m >= 35:
-        return "mid_range"
-    return "balanced"
+    """`primary_zones` for one player."""
+    return primary_zones(*(np.array([np.nan if v is None else v], dtype="float64") for v in (paint, mid, three)))[0]
 
 
-def _div(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
-    """num / den * scale, NULL where den is 0 (vectorized; never NaN from 0/0 or Inf)."""
-    den = den.astype("float64")
-    safe = den.where(den != 0)
+def _div(num: np.ndarray, den: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """num / den * scale, NULL (NaN) where den is 0 (never NaN from 0/0 or Inf)."""
+    safe = np.where(den != 0, den, np.nan)
     return (num / safe) * scale if scale != 1.0 else num / safe
 
 
-def window_sums(window: pd.DataFrame, players: pd.Index) -> pd.DataFrame:
-    """Per-player sums of the counting columns (NULL as 0) and game counts, reindexed to `players`."""
-    sums = window[COUNT_COLUMNS].fillna(0).groupby(window[KEY]).sum()
-    sums["games"] = window.groupby(KEY).size()
-    sums["missing_zone"] = window[ZONE_ATTEMPTS].isna().any(axis=1).groupby(window[KEY]).sum()
-    sums["last_updated"] = window.groupby(KEY)["processed_at"].max()
-    return sums.reindex(players)
-
-
-def metrics(l10: pd.DataFrame, l20: pd.DataFrame) -> pd.DataFrame:
-    """The unrounded metric columns, one row per player (index), from the L10 and L20 sums."""
-    n10 = l10["games"].astype("int64")
-    n20 = l20["games"].astype("int64")
+def metrics(l10: Mapping[str, np.ndarray], l20: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The unrounded metric columns, one entry per player, from the L10 and L20 sums (`window_sums`)."""
+    n10, n20 = l10["games"], l20["games"]
     total = l10["paint_attempts"] + l10["mid_range_attempts"] + l10["three_pt_attempts"]
     total20 = l20["paint_attempts"] + l20["mid_range_attempts"] + l20["three_pt_attempts"]
     long_ok = n20 >= SHOT_ZONE_LONG_MIN_GAMES
-    out = pd.DataFrame(index=l10.index)
-    out["paint_rate_last_10"] = _div(l10["paint_attempts"], total, 100.0)
-    out["mid_range_rate_last_10"] = _div(l10["mid_range_attempts"], total, 100.0)
-    out["three_pt_rate_last_10"] = _div(l10["three_pt_attempts"], total, 100.0)
-    out["total_shots_last_10"] = total.astype("int64")
-    out["games_in_sample_10"] = n10
-    out["sample_quality_10"] = [sample_quality(n, SHOT_ZONE_WINDOW_GAMES) for n in n10]
-    out["paint_pct_last_10"] = _div(l10["paint_makes"], l10["paint_attempts"])
-    out["mid_range_pct_last_10"] = _div(l10["mid_range_makes"], l10["mid_range_attempts"])
-    out["three_pt_pct_last_10"] = _div(l10["three_pt_makes"], l10["three_pt_attempts"])
-    out["paint_attempts_per_game"] = l10["paint_attempts"] / n10
-    out["mid_range_attempts_per_game"] = l10["mid_range_attempts"] / n10
-    out["three_pt_attempts_per_game"] = l10["three_pt_attempts"] / n10
-    out["paint_rate_last_20"] = _div(l20["paint_attempts"], total20, 100.0).where(long_ok)
-    out["paint_pct_last_20"] = _div(l20["paint_makes"], l20["paint_attempts"]).where(long_ok)
-    out["games_in_sample_20"] = n20
-    out["sample_quality_20"] = [sample_quality(n, SHOT_ZONE_LONG_WINDOW_GAMES) for n in n20]
-    out["assisted_rate_last_10"] = _div(l10["assisted_fg_makes"], l10["fg_makes"], 100.0)
-    out["unassisted_rate_last_10"] = _div(l10["unassisted_fg_makes"], l10["fg_makes"], 100.0)
-    out["player_position"] = None
-    stored = {c: round_series(out[c], 2) for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")}
-    out["primary_scoring_zone"] = [primary_zone(*vals) for vals in zip(*stored.values())]
-    out["data_quality_tier"] = [quality_tier(n) for n in n10]
+    out: dict[str, Any] = {
+        "paint_rate_last_10": _div(l10["paint_attempts"], total, 100.0),
+        "mid_range_rate_last_10": _div(l10["mid_range_attempts"], total, 100.0),
+        "three_pt_rate_last_10": _div(l10["three_pt_attempts"], total, 100.0),
+        "total_shots_last_10": total.astype("int64"),
+        "games_in_sample_10": n10,
+        "sample_quality_10": [sample_quality(n, SHOT_ZONE_WINDOW_GAMES) for n in n10.tolist()],
+        "paint_pct_last_10": _div(l10["paint_makes"], l10["paint_attempts"]),
+        "mid_range_pct_last_10": _div(l10["mid_range_makes"], l10["mid_range_attempts"]),
+        "three_pt_pct_last_10": _div(l10["three_pt_makes"], l10["three_pt_attempts"]),
+        "paint_attempts_per_game": l10["paint_attempts"] / n10,
+        "mid_range_attempts_per_game": l10["mid_range_attempts"] / n10,
+        "three_pt_attempts_per_game": l10["three_pt_attempts"] / n10,
+        "paint_rate_last_20": np.where(long_ok, _div(l20["paint_attempts"], total20, 100.0), np.nan),
+        "paint_pct_last_20": np.where(long_ok, _div(l20["paint_makes"], l20["paint_attempts"]), np.nan),
+        "games_in_sample_20": n20,
+        "sample_quality_20": [sample_quality(n, SHOT_ZONE_LONG_WINDOW_GAMES) for n in n20.tolist()],
+        "assisted_rate_last_10": _div(l10["assisted_fg_makes"], l10["fg_makes"], 100.0),
+        "unassisted_rate_last_10": _div(l10["unassisted_fg_makes"], l10["fg_makes"], 100.0),
+        "player_position": None,
+    }
+    stored = [round_half_away_array(out[c], 2) for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")]
+    out["primary_scoring_zone"] = primary_zones(*stored)
+    out["data_quality_tier"] = [quality_tier(n) for n in n10.tolist()]
     k = l10["missing_zone"].astype("int64")
-    out["calculation_notes"] = [f"{m} of {n} games missing zone data" if m > 0 else None for m, n in zip(k, n10)]
+    notes = [f"{m} of {n} games missing zone data" if m > 0 else None for m, n in zip(k.tolist(), n10.tolist())]
+    out["calculation_notes"] = pd.Series(notes, dtype="object")
     out["_missing_zone"] = k
-    out["source_player_game_last_updated"] = l20["last_updated"]
     out["source_player_game_rows_found"] = n20
     out["source_player_game_hash"] = None
     return out
 
 
-def read_inputs(inputs: Mapping[str, Any], reads: Mapping[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
-    """Input frames normalized like `normalize_inputs`, but only the columns this processor reads.
-
-    Normalizing (and later sorting) every contract column of a season-to-date frame costs
-    far more than the computation itself, and reading only the declared columns guarantees
-    the processor never depends on a column it is not specified to read.
-    """
-    frames: dict[str, pd.DataFrame] = {}
-    for name, cols in reads.items():
-        full = table(name)
-        spec = dataclasses.replace(full, columns=tuple(full.column(c) for c in cols))
-        data = inputs.get(name)
-        if data is None:
-            frames[name] = empty_frame(spec)
-            continue
-        df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-        present = df[[c for c in cols if c in df.columns]]
-        if len(present.columns) < len(cols):
-            present.attrs = {}  # a partial frame cannot take the loader's already-normalized fast path
-        frames[name] = normalize_frame(present, spec)
-    return frames
-
-
-def invariant_violation(rows: pd.DataFrame, spec: TableSpec) -> str | None:
-    """The first violated output invariant (spec §1.2), or None when the rows are valid."""
-    if rows.duplicated(subset=list(spec.primary_key)).any():
-        return f"duplicate primary key {list(spec.primary_key)}"
-    for col in spec.columns:
-        values = rows[col.name]
-        if col.required and values.isna().any():
-            return f"NULL in REQUIRED column {col.name}"
-        if col.base_type in ("NUMERIC", "FLOAT64") and not col.repeated:
-            nums = pd.to_numeric(values, errors="coerce").astype("float64")
-            if np.isinf(nums.to_numpy()).any():
-                return f"infinite value in {col.name}"
-            precision, scale = col.numeric_precision, col.numeric_scale
-            if precision is not None and (nums.abs() >= 10.0 ** (precision - (scale or 0))).any():
-                return f"value out of NUMERIC({precision},{scale}) range in {col.name}"
-    return None
+def window_sums(values: np.ndarray, stamps: pd.Series, codes: np.ndarray, mask: np.ndarray, n: int) -> dict[str, Any]:
+    """Per-player sums of the counting columns (NULL as 0), game and missing-zone counts and the
+    latest processed_at over the masked rows; `values` holds COUNT_COLUMNS then ZONE_ATTEMPTS and
+    `codes` index the n qualified players (-1 = other)."""
+    k = len(COUNT_COLUMNS)
+    missing = np.isnan(values[:, k:]).any(axis=1)[:, None]
+    sums = cv.entity_sums(codes, mask, np.column_stack([values[:, :k], missing]), n)
+    out: dict[str, Any] = {c: sums[:, j] for j, c in enumerate(COUNT_COLUMNS)}
+    out["missing_zone"] = sums[:, -1]
+    out["games"] = np.bincount(codes[mask & (codes >= 0)], minlength=n)
+    out["last_updated"] = cv.entity_latest(codes, mask, stamps, n)
+    return out
 
 
 def compute(
@@ -196,7 +158,7 @@ def compute(
     run_timestamp: dt.datetime | None = None,
 ) -> ProcessorResult:
     """Rows of `player_shot_zone_analysis` for D = analysis_date (spec Part 3)."""
-    frames = read_inputs(inputs, {PGS: PGS_COLUMNS, SCHEDULE: SCHEDULE_COLUMNS})
+    frames = read_declared(inputs, SPEC.inputs)
     out_spec = table(OUTPUT)
     schedule = frames[SCHEDULE]
     boot = cv.bootstrap_result(analysis_date, schedule, out_spec)
@@ -204,79 +166,64 @@ def compute(
         return boot
     run_ts = resolve_run_timestamp(run_timestamp)
 
-    hist = cv.history(frames[PGS], KEY, analysis_date, schedule)
-    hist = hist[hist[KEY].notna()]
+    games = frames[PGS]
+    hist = cv.history_positions(games, KEY, analysis_date, schedule)  # grouped by player, newest first
+    if hist[KEY].isna().any():
+        hist = hist[hist[KEY].notna()]
+    pos = hist.index.to_numpy()
     team_dates = cv.team_final_dates(schedule, analysis_date)
-    season_max = int(team_dates.groupby("team").size().max()) if len(team_dates) else 0
-    universe = pd.Index(sorted(hist[KEY].unique()), dtype="object")
-
-    active = cv.active_games(hist)
-    n_active = active.groupby(KEY).size().reindex(universe, fill_value=0)
-    qualified = universe[(n_active >= SHOT_ZONE_MIN_GAMES).to_numpy()]
+    codes, _, universe = cv.entity_ranks(hist[KEY])
+    active = _active_mask(games, pos)
+    act_rank = np.full(len(hist), np.iinfo("int64").max)
+    act_rank[active] = cv.rank_in_order(codes[active])  # rank among the player's active games
+    n_active = np.bincount(codes[active], minlength=len(universe))
+    ok = n_active >= SHOT_ZONE_MIN_GAMES
+    qualified = [p for p, q in zip(universe, ok) if q]
     skipped = [
         Skipped(p, "insufficient_data", f"{int(n)} active games, need {SHOT_ZONE_MIN_GAMES}")
-        for p, n in n_active.items()
-        if n < SHOT_ZONE_MIN_GAMES
+        for p, n, q in zip(universe, n_active.tolist(), ok)
+        if not q
     ]
-    if len(qualified) == 0:
-        return _empty_outcome(out_spec, len(universe), skipped, season_max)
+    if not qualified:
+        base = f"0/{len(universe)} players have {SHOT_ZONE_MIN_GAMES} active games"
+        return cv.no_rows_result(out_spec, base, team_dates, SHOT_ZONE_MIN_GAMES, skipped, len(universe))
 
-    active = active[active[KEY].isin(qualified)]
-    rows = metrics(
-        window_sums(cv.last_n(active, KEY, SHOT_ZONE_WINDOW_GAMES), qualified),
-        window_sums(cv.last_n(active, KEY, SHOT_ZONE_LONG_WINDOW_GAMES), qualified),
-    )
-    own = hist[hist[KEY].isin(qualified)]
-    newest = own.drop_duplicates(KEY)  # hist is newest first per player
-    upid = own[own["universal_player_id"].notna()].drop_duplicates(KEY).set_index(KEY)["universal_player_id"]
-    rows.insert(0, "universal_player_id", upid.reindex(qualified).astype("object").where(lambda s: s.notna(), None))
+    n = len(qualified)
+    q_codes = np.where(ok[codes], (np.cumsum(ok) - 1)[codes], -1)
+    long_rows = np.flatnonzero(active & (act_rank < SHOT_ZONE_LONG_WINDOW_GAMES) & (q_codes >= 0))
+    long_pos = pos[long_rows]
+    values = games[COUNT_COLUMNS + ZONE_ATTEMPTS].to_numpy(dtype="float64")[long_pos]
+    stamps = games["processed_at"].take(long_pos)
+    long_codes = q_codes[long_rows]
+    l10 = window_sums(values, stamps, long_codes, act_rank[long_rows] < SHOT_ZONE_WINDOW_GAMES, n)
+    l20 = window_sums(values, stamps, long_codes, np.ones(len(long_rows), dtype=bool), n)
+    rows = {KEY: qualified, "universal_player_id": None, **metrics(l10, l20)}
+    rows["source_player_game_last_updated"] = l20["last_updated"]
+    everywhere = np.ones(len(hist), dtype=bool)
+    upid = games["universal_player_id"].to_numpy(dtype=object)[pos]
+    rows["universal_player_id"] = pd.Series(cv.entity_first(q_codes, pd.notna(upid), upid, n), dtype="object")
+    newest_team = cv.entity_first(q_codes, everywhere, games["team_abbr"].to_numpy(dtype=object)[pos], n)
     comp = cv.completeness(
-        pd.DataFrame({"entity": newest[KEY].to_numpy(), "team": newest["team_abbr"].to_numpy()}),
-        own[[KEY, "game_date"]].rename(columns={KEY: "entity"}),
+        pd.DataFrame({"entity": qualified, "team": newest_team}),
+        pd.DataFrame({"entity": hist[KEY].to_numpy(dtype=object), "game_date": hist["game_date"].to_numpy()}),
         team_dates,
         day=analysis_date,
         last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
-    ).reindex(qualified)
-    rows = _add_bookkeeping(rows.rename_axis(KEY).reset_index(), comp, analysis_date, run_ts)
-    rows = cv.finalize(rows, out_spec, HASH_FIELDS)
-    problem = invariant_violation(rows, out_spec)
+    )
+    rows.update(cv.zone_bookkeeping(comp, rows.pop("_missing_zone"), "source_player_game_completeness_pct",
+                                    analysis_date, run_ts))  # fmt: skip
+    rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
+    problem = contract_problem(rows, out_spec)
     if problem is not None:
         return ProcessorResult(rows=cv.empty_rows(out_spec), outcome="FAILED", reason=problem, skipped=skipped)
     return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(universe))
 
 
-def _add_bookkeeping(rows: pd.DataFrame, comp: pd.DataFrame, day: dt.date, run_ts: pd.Timestamp) -> pd.DataFrame:
-    """Completeness, issue codes and the constant bookkeeping columns (spec §1.8, §1.10)."""
-    rows = rows.assign(
-        analysis_date=day,
-        expected_games_count=comp["expected"].to_numpy(),
-        actual_games_count=comp["actual"].to_numpy(),
-        missing_games_count=comp["missing"].to_numpy(),
-        completeness_percentage=comp["pct"].to_numpy(),
-        source_player_game_completeness_pct=comp["pct"].to_numpy(),
-        early_season_flag=False,
-        insufficient_data_reason=None,
-    )
-    rows["is_production_ready"] = [cv.is_ready(p) for p in rows["completeness_percentage"]]
-    rows["data_quality_issues"] = [
-        (["own_data_incomplete"] if not ready else []) + (["missing_zone_data"] if k > 0 else [])
-        for ready, k in zip(rows["is_production_ready"], rows["_missing_zone"])
-    ]
-    for col, value in cv.bookkeeping(day, run_ts).items():
-        rows[col] = value
-    return rows.drop(columns=["_missing_zone"])
-
-
-def _empty_outcome(out_spec: TableSpec, n_universe: int, skipped: list[Skipped], season_max: int) -> ProcessorResult:
-    """EXPECTED_EMPTY while no team has played 10 final games, else FAILED (an upstream gap)."""
-    base = f"0/{n_universe} players have {SHOT_ZONE_MIN_GAMES} active games"
-    if season_max < SHOT_ZONE_MIN_GAMES:
-        outcome, reason = "EXPECTED_EMPTY", base
-    else:
-        outcome, reason = "FAILED", f"{base} although the schedule shows {season_max} final games for some team"
-    return ProcessorResult(
-        rows=cv.empty_rows(out_spec), outcome=outcome, reason=reason, skipped=skipped, entities_eligible=n_universe
-    )
+def _active_mask(games: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """Of the rows at `pos`: is_active TRUE and minutes_played > 0 (`conventions.active_games`)."""
+    active = games["is_active"].to_numpy(dtype=bool, na_value=False)[pos]
+    with np.errstate(invalid="ignore"):
+        return active & (games["minutes_played"].to_numpy(dtype="float64", na_value=np.nan)[pos] > 0)
 
 
 SPEC = ProcessorSpec(

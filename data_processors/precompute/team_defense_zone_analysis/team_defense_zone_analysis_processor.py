@@ -5,10 +5,8 @@ before D; zone FG% allowed is compared with a league average taken over D-30..D-
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,10 +20,11 @@ from nba_backfill.constants import (
     TEAM_DEFENSE_MIN_GAMES,
     TEAM_DEFENSE_WINDOW_GAMES,
 )
-from nba_backfill.frames import empty_frame, normalize_frame, resolve_run_timestamp
+from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
 from nba_backfill.tables import TableSpec, table
-from nba_backfill.values import is_null, round_half_away
+from nba_backfill.rowcheck import contract_problem
+from nba_backfill.values import is_null, round_half_away_array
 
 NAME = "team_defense_zone_analysis"
 OUTPUT = f"nba_precompute.{NAME}"
@@ -75,28 +74,38 @@ HASH_FIELDS = (
 
 def league_averages(hist: pd.DataFrame, day: dt.date) -> tuple[dict[str, float], str | None]:
     """Unweighted mean of qualifying teams' zone FG% over D-30..D-1, or the defaults plus a note."""
-    lo = pd.Timestamp(day - dt.timedelta(days=LEAGUE_AVG_LOOKBACK_DAYS))
-    window = hist[hist["game_date"] >= lo]
+    lo = np.datetime64(pd.Timestamp(day - dt.timedelta(days=LEAGUE_AVG_LOOKBACK_DAYS)))
+    recent = hist["game_date"].to_numpy() >= lo
+    codes, teams = pd.factorize(hist[KEY], sort=True)  # groupby order: teams sorted
     cols = [c for _, m, a in ZONES for c in (m, a)]
-    sums = window[cols].fillna(0).groupby(window[KEY]).sum()
-    games = window.groupby(KEY).size()
-    keep = games.reindex(sums.index) >= LEAGUE_AVG_MIN_TEAM_GAMES
-    for _, _, att in ZONES:
-        keep &= sums[att] > 0
-    kept = sums[keep]
-    if len(kept) >= LEAGUE_AVG_MIN_TEAMS:
-        return {label: float((kept[m] / kept[a]).mean()) for label, m, a in ZONES}, None
-    return dict(DEFAULT_AVGS), f"League averages defaulted ({len(kept)}/{LEAGUE_AVG_MIN_TEAMS} teams qualified)"
+    sums = cv.entity_sums(codes, recent, hist[cols].to_numpy(dtype="float64"), len(teams))
+    games = np.bincount(codes[recent & (codes >= 0)], minlength=len(teams))
+    keep = (games >= LEAGUE_AVG_MIN_TEAM_GAMES) & (sums[:, 1::2] > 0).all(axis=1)
+    if keep.sum() >= LEAGUE_AVG_MIN_TEAMS:
+        kept = sums[keep]
+        return {label: float((kept[:, 2 * i] / kept[:, 2 * i + 1]).sum() / len(kept))
+                for i, (label, _, _) in enumerate(ZONES)}, None  # fmt: skip
+    return dict(DEFAULT_AVGS), f"League averages defaulted ({int(keep.sum())}/{LEAGUE_AVG_MIN_TEAMS} teams qualified)"
+
+
+def zone_label_arrays(vs: np.ndarray) -> tuple[list[str | None], list[str | None]]:
+    """(strongest, weakest) per row of vs (rows x zones, NaN = NULL) from the stored 2-decimal
+    values; ties go to the first zone of ZONES, a row without any value gets (None, None)."""
+    stored = round_half_away_array(vs.ravel(), 2).reshape(vs.shape)
+    missing = np.isnan(stored)
+    strongest = np.where(missing, np.inf, stored).argmin(axis=1)
+    weakest = np.where(missing, -np.inf, stored).argmax(axis=1)
+    labels = [label for label, _, _ in ZONES]
+    none = missing.all(axis=1)
+    return ([None if x else labels[i] for x, i in zip(none, strongest)],
+            [None if x else labels[i] for x, i in zip(none, weakest)])  # fmt: skip
 
 
 def zone_labels(vs: Mapping[str, float | None]) -> tuple[str | None, str | None]:
-    """(strongest, weakest) from the stored 2-decimal vs-league values; ties to the first zone."""
-    items = [(label, round_half_away(vs[label], 2)) for label, _, _ in ZONES if not is_null(vs[label])]
-    if not items:
-        return None, None
-    strongest = min(items, key=lambda kv: kv[1])[0]
-    weakest = max(items, key=lambda kv: kv[1])[0]
-    return strongest, weakest
+    """(strongest, weakest) of one team (see `zone_label_arrays`)."""
+    row = np.array([[np.nan if is_null(vs[label]) else vs[label] for label, _, _ in ZONES]], dtype="float64")
+    strongest, weakest = zone_label_arrays(row)
+    return strongest[0], weakest[0]
 
 
 def quality_tier(games: int) -> str:
@@ -106,43 +115,61 @@ def quality_tier(games: int) -> str:
     return "medium" if games >= 10 else "low"
 
 
-def window_aggregates(window: pd.DataFrame) -> pd.DataFrame:
-    """Per-team sums (NULL as 0), means of non-NULL ratings, missing-zone count and latest processed_at."""
-    grouped_counts = window[COUNT_COLUMNS].fillna(0).groupby(window[KEY])
-    out = grouped_counts.sum()
-    by_team = window.groupby(KEY)
-    out["games"] = by_team.size()
-    out["def_rating"] = by_team["defensive_rating"].mean()
-    out["pace"] = by_team["opponent_pace"].mean()
-    out["missing_zone"] = window[ATTEMPT_COLUMNS].isna().any(axis=1).groupby(window[KEY]).sum()
-    out["last_updated"] = by_team["processed_at"].max()
-    return out
+def window_means(codes: np.ndarray, rank: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per-entity means of the non-NULL masked values of each column (NaN when none), summed in
+    frame order with pandas' compensated (Kahan) summation so they equal groupby().mean()."""
+    total = np.zeros((n, values.shape[1]))
+    comp = np.zeros_like(total)
+    count = np.zeros_like(total)
+    sel = mask & (codes >= 0)
+    for r in np.unique(rank[sel]):
+        at = sel & (rank == r)  # at most one row per entity
+        ent, vals = codes[at], values[at]
+        seen = ~np.isnan(vals)
+        y = np.where(seen, vals - comp[ent], 0.0)
+        t = total[ent] + y
+        c = (t - total[ent]) - y
+        comp[ent] = np.where(seen, np.where(np.isnan(c), 0.0, c), comp[ent])
+        total[ent] = np.where(seen, t, total[ent])
+        count[ent] += seen
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den != 0 else None
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN (NULL) where den is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
 
 
-def team_row(team: str, agg: pd.Series, avgs: Mapping[str, float], league_note: str | None) -> dict[str, Any]:
-    """The computed (unrounded) metric columns of one team's row."""
-    g = int(agg["games"])
+def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, rank: np.ndarray, mask: np.ndarray,
+              avgs: Mapping[str, float], league_note: str | None) -> pd.DataFrame:
+    """The computed (unrounded) metric columns of the qualified teams' rows (spec §2.4-§2.7).
+
+    `codes` index `teams`, `mask` selects each team's window rows of `window` (history order).
+    """
+    n = len(teams)
+    sums = cv.entity_sums(codes, mask, window[COUNT_COLUMNS].to_numpy(dtype="float64"), n)
+    agg = {c: sums[:, j] for j, c in enumerate(COUNT_COLUMNS)}
+    g = np.bincount(codes[mask & (codes >= 0)], minlength=n)
+    missing_zone = cv.entity_sums(codes, mask, window[ATTEMPT_COLUMNS].isna().any(axis=1).to_numpy(float)[:, None], n)
+    k = missing_zone[:, 0].astype("int64")
+    means = window_means(codes, rank, mask, window[["defensive_rating", "opponent_pace"]].to_numpy(dtype="float64"), n)
     pct = {label: _ratio(agg[m], agg[a]) for label, m, a in ZONES}
-    vs = {label: None if pct[label] is None else (pct[label] - avgs[label]) * 100 for label in pct}
-    strongest, weakest = zone_labels(vs)
-    k = int(agg["missing_zone"])
-    notes = [
-        text
-        for cond, text in (
-            (agg["opp_paint_attempts"] == 0, "No paint attempts"),
-            (agg["opp_mid_range_attempts"] == 0, "No mid-range attempts"),
-            (agg["opp_three_pt_attempts"] == 0, "No three-point attempts"),
-            (k > 0, f"{k} of {g} games missing zone data"),
+    vs = {label: (pct[label] - avgs[label]) * 100 for label in pct}
+    strongest, weakest = zone_label_arrays(np.column_stack([vs[label] for label, _, _ in ZONES]))
+    notes = []
+    for i in range(n):
+        parts = [text for cond, text in (
+            (agg["opp_paint_attempts"][i] == 0, "No paint attempts"),
+            (agg["opp_mid_range_attempts"][i] == 0, "No mid-range attempts"),
+            (agg["opp_three_pt_attempts"][i] == 0, "No three-point attempts"),
+            (k[i] > 0, f"{k[i]} of {g[i]} games missing zone data"),
             (league_note is not None, league_note),
-        )
-        if cond
-    ]
-    return {
-        "team_abbr": team,
+        ) if cond]  # fmt: skip
+        notes.append("; ".join(parts) if parts else None)
+    return pd.DataFrame({
+        "team_abbr": teams,
         "paint_pct_allowed_last_15": pct["paint"],
         "paint_attempts_allowed_per_game": agg["opp_paint_attempts"] / g,
         "paint_points_allowed_per_game": agg["points_in_paint_allowed"] / g,
@@ -156,60 +183,19 @@ def team_row(team: str, agg: pd.Series, avgs: Mapping[str, float], league_note: 
         "three_pt_attempts_allowed_per_game": agg["opp_three_pt_attempts"] / g,
         "three_pt_blocks_per_game": agg["blocks_three_pt"] / g,
         "three_pt_defense_vs_league_avg": vs["perimeter"],
-        "defensive_rating_last_15": None if pd.isna(agg["def_rating"]) else agg["def_rating"],
+        "defensive_rating_last_15": means[:, 0],
         "opponent_points_per_game": agg["points_allowed"] / g,
-        "opponent_pace": None if pd.isna(agg["pace"]) else agg["pace"],
+        "opponent_pace": means[:, 1],
         "games_in_sample": g,
         "strongest_zone": strongest,
         "weakest_zone": weakest,
-        "data_quality_tier": quality_tier(g),
-        "calculation_notes": "; ".join(notes) if notes else None,
-        "source_team_defense_last_updated": None if pd.isna(agg["last_updated"]) else agg["last_updated"],
+        "data_quality_tier": [quality_tier(x) for x in g],
+        "calculation_notes": notes,
+        "source_team_defense_last_updated": cv.entity_latest(codes, mask, window["processed_at"], n),
         "source_team_defense_rows_found": g,
         "source_team_defense_hash": None,
         "_missing_zone": k,
-    }
-
-
-def read_inputs(inputs: Mapping[str, Any], reads: Mapping[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
-    """Input frames normalized like `normalize_inputs`, but only the columns this processor reads.
-
-    Normalizing (and later sorting) every contract column of a season-to-date frame costs
-    far more than the computation itself, and reading only the declared columns guarantees
-    the processor never depends on a column it is not specified to read.
-    """
-    frames: dict[str, pd.DataFrame] = {}
-    for name, cols in reads.items():
-        full = table(name)
-        spec = dataclasses.replace(full, columns=tuple(full.column(c) for c in cols))
-        data = inputs.get(name)
-        if data is None:
-            frames[name] = empty_frame(spec)
-            continue
-        df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-        present = df[[c for c in cols if c in df.columns]]
-        if len(present.columns) < len(cols):
-            present.attrs = {}  # a partial frame cannot take the loader's already-normalized fast path
-        frames[name] = normalize_frame(present, spec)
-    return frames
-
-
-def invariant_violation(rows: pd.DataFrame, spec: TableSpec) -> str | None:
-    """The first violated output invariant (spec §1.2), or None when the rows are valid."""
-    if rows.duplicated(subset=list(spec.primary_key)).any():
-        return f"duplicate primary key {list(spec.primary_key)}"
-    for col in spec.columns:
-        values = rows[col.name]
-        if col.required and values.isna().any():
-            return f"NULL in REQUIRED column {col.name}"
-        if col.base_type in ("NUMERIC", "FLOAT64") and not col.repeated:
-            nums = pd.to_numeric(values, errors="coerce").astype("float64")
-            if np.isinf(nums.to_numpy()).any():
-                return f"infinite value in {col.name}"
-            precision, scale = col.numeric_precision, col.numeric_scale
-            if precision is not None and (nums.abs() >= 10.0 ** (precision - (scale or 0))).any():
-                return f"value out of NUMERIC({precision},{scale}) range in {col.name}"
-    return None
+    })  # fmt: skip
 
 
 def compute(
@@ -218,7 +204,7 @@ def compute(
     run_timestamp: dt.datetime | None = None,
 ) -> ProcessorResult:
     """Rows of `team_defense_zone_analysis` for D = analysis_date (spec Part 2)."""
-    frames = read_inputs(inputs, {TDGS: TDGS_COLUMNS, SCHEDULE: SCHEDULE_COLUMNS})
+    frames = read_declared(inputs, SPEC.inputs)
     out_spec = table(OUTPUT)
     schedule = frames[SCHEDULE]
     boot = cv.bootstrap_result(analysis_date, schedule, out_spec)
@@ -227,74 +213,44 @@ def compute(
     run_ts = resolve_run_timestamp(run_timestamp)
 
     hist = cv.history(frames[TDGS], KEY, analysis_date, schedule)
-    hist = hist[hist[KEY].notna()]
+    if hist[KEY].isna().any():
+        hist = hist[hist[KEY].notna()]
     team_dates = cv.team_final_dates(schedule, analysis_date)
-    season_max = int(team_dates.groupby("team").size().max()) if len(team_dates) else 0
     universe = sorted(set(team_dates["team"].dropna()) | set(hist[KEY]))
 
-    window = cv.last_n(hist, KEY, TEAM_DEFENSE_WINDOW_GAMES)
-    games = window.groupby(KEY).size().reindex(universe, fill_value=0)
-    qualified = [t for t in universe if games[t] >= TEAM_DEFENSE_MIN_GAMES]
+    codes, rank, _ = cv.entity_ranks(hist[KEY], universe)
+    in_window = rank < TEAM_DEFENSE_WINDOW_GAMES
+    games = np.bincount(codes[in_window & (codes >= 0)], minlength=len(universe))
+    ok = games >= TEAM_DEFENSE_MIN_GAMES
+    qualified = [t for t, q in zip(universe, ok) if q]
     skipped = [
-        Skipped(t, "insufficient_data", f"{int(games[t])} games, need {TEAM_DEFENSE_MIN_GAMES}")
-        for t in universe
-        if games[t] < TEAM_DEFENSE_MIN_GAMES
+        Skipped(t, "insufficient_data", f"{int(n)} games, need {TEAM_DEFENSE_MIN_GAMES}")
+        for t, n, q in zip(universe, games, ok)
+        if not q
     ]
     if not qualified:
-        return _empty_outcome(out_spec, universe, skipped, season_max)
+        base = f"0/{len(universe)} teams have {TEAM_DEFENSE_MIN_GAMES} games"
+        return cv.no_rows_result(out_spec, base, team_dates, TEAM_DEFENSE_MIN_GAMES, skipped, len(universe))
 
     avgs, league_note = league_averages(hist, analysis_date)
-    aggs = window_aggregates(window[window[KEY].isin(qualified)])
-    rows = pd.DataFrame([team_row(t, aggs.loc[t], avgs, league_note) for t in qualified])
+    q_codes = np.cumsum(ok) - 1  # universe position -> qualified position
+    w_codes = np.where(codes >= 0, np.where(ok[codes], q_codes[codes], -1), -1)
+    rows = team_rows(qualified, hist, w_codes, rank, in_window, avgs, league_note)
     comp = cv.completeness(
         pd.DataFrame({"entity": qualified, "team": qualified}),
         hist[[KEY, "game_date"]].rename(columns={KEY: "entity"}),
         team_dates,
         day=analysis_date,
         last_games=TEAM_DEFENSE_WINDOW_GAMES,
-    ).reindex(qualified)
-    rows = _add_bookkeeping(rows, comp, analysis_date, run_ts)
+    )
+    extra = cv.zone_bookkeeping(comp, rows.pop("_missing_zone").to_numpy(), "source_team_defense_completeness_pct",
+                                analysis_date, run_ts)
+    rows = pd.concat([rows, pd.DataFrame(extra, index=rows.index)], axis=1)
     rows = cv.finalize(rows, out_spec, HASH_FIELDS)
-    problem = invariant_violation(rows, out_spec)
+    problem = contract_problem(rows, out_spec)
     if problem is not None:
         return ProcessorResult(rows=cv.empty_rows(out_spec), outcome="FAILED", reason=problem, skipped=skipped)
     return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(universe))
-
-
-def _add_bookkeeping(rows: pd.DataFrame, comp: pd.DataFrame, day: dt.date, run_ts: pd.Timestamp) -> pd.DataFrame:
-    """Completeness, issue codes and the constant bookkeeping columns (spec §1.8, §1.10)."""
-    rows = rows.assign(
-        analysis_date=day,
-        expected_games_count=comp["expected"].to_numpy(),
-        actual_games_count=comp["actual"].to_numpy(),
-        missing_games_count=comp["missing"].to_numpy(),
-        completeness_percentage=comp["pct"].to_numpy(),
-        source_team_defense_completeness_pct=comp["pct"].to_numpy(),
-        early_season_flag=False,
-        insufficient_data_reason=None,
-    )
-    rows["is_production_ready"] = [cv.is_ready(p) for p in rows["completeness_percentage"]]
-    rows["data_quality_issues"] = [
-        (["own_data_incomplete"] if not ready else []) + (["missing_zone_data"] if k > 0 else [])
-        for ready, k in zip(rows["is_production_ready"], rows["_missing_zone"])
-    ]
-    for col, value in cv.bookkeeping(day, run_ts).items():
-        rows[col] = value
-    return rows.drop(columns=["_missing_zone"])
-
-
-def _empty_outcome(out_spec: TableSpec, universe: list[str], skipped: list[Skipped], season_max: int) -> ProcessorResult:
-    """EXPECTED_EMPTY while no team can have 15 games yet, else FAILED (an upstream gap)."""
-    base = f"0/{len(universe)} teams have {TEAM_DEFENSE_MIN_GAMES} games"
-    if season_max < TEAM_DEFENSE_MIN_GAMES:
-        return ProcessorResult(
-            rows=cv.empty_rows(out_spec), outcome="EXPECTED_EMPTY", reason=base, skipped=skipped,
-            entities_eligible=len(universe),
-        )  # fmt: skip
-    reason = f"{base} although the schedule shows {season_max} final games for some team"
-    return ProcessorResult(
-        rows=cv.empty_rows(out_spec), outcome="FAILED", reason=reason, skipped=skipped, entities_eligible=len(universe)
-    )
 
 
 SPEC = ProcessorSpec(

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -48,13 +50,30 @@ def _table(url: str, name: str, date_col: str) -> pd.DataFrame:
     return df.sort_values(list(df.columns[:2])).reset_index(drop=True).astype(str)
 
 
-@pytest.fixture
-def full_run(cli, sample_url: str) -> str:
-    r3 = _phase3(cli, sample_url)
+@pytest.fixture(scope="module")
+def full_run_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Phase 3 and Phase 4 over the whole sample range, run once per module."""
+    from typer.testing import CliRunner
+
+    from nba_backfill.cli import app
+
+    path = tmp_path_factory.mktemp("full") / "full.duckdb"
+    shutil.copy(sample_db, path)
+    url = f"duckdb:///{path}"
+    runner = CliRunner()
+    r3 = runner.invoke(app, ["--warehouse", url, "phase3", "run", "--start-date", START, "--end-date", END])
     assert r3.exit_code == 0, r3.output
-    r4 = _phase4(cli, sample_url)
+    r4 = runner.invoke(app, ["--warehouse", url, "phase4", "run", "--all", "--start-date", START, "--end-date", END])
     assert r4.exit_code == 0, r4.output
-    return sample_url
+    return path
+
+
+@pytest.fixture
+def full_run(full_run_db: Path, tmp_path: Path) -> str:
+    """A private copy of the fully run warehouse."""
+    target = tmp_path / "full.duckdb"
+    shutil.copy(full_run_db, target)
+    return f"duckdb:///{target}"
 
 
 def test_full_range_ends_in_terminal_non_failure_states(cli, full_run: str) -> None:
