@@ -26,7 +26,7 @@ from nba_backfill.engine.loader import BlockInputs, block_queries
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.rowcheck import validate_rows
-from nba_backfill.errors import EnvironmentProblem
+from nba_backfill.errors import EnvironmentProblem, WarehouseError
 from nba_backfill.frames import normalize_frame
 from nba_backfill.processor import ProcessorResult, ProcessorSpec
 from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
@@ -180,20 +180,24 @@ class Runner:
         return out
 
     def _check_load_quota(self, plans: dict[str, list[PlannedUnit]], batch_days: int) -> None:
-        """Refuse a run whose planned load jobs on one table exceed the backend's daily quota."""
+        """Refuse a run whose planned load jobs on one table exceed the backend's daily quota.
+
+        Outputs are written through staging tables (no load job on the output table), so the
+        busiest table is the ledger's `nba_backfill.units`: one append per committed batch and
+        a few per processor. Jobs already spent today by other runs are not known here.
+        """
         limit = getattr(self.warehouse, "load_jobs_per_table_per_day", None)
         if not limit:
             return
-        for proc, units in plans.items():
-            n = sum(1 for u in units if u.action == "run")
-            jobs = -(-n // batch_days) + 2
-            if jobs > limit:
-                days = sorted(u.day for u in units if u.action == "run")
-                raise EnvironmentProblem(
-                    f"{proc} would need about {jobs} load jobs on {self.registry.get(proc).output_table} today, over the "
-                    f"{limit} per table per day BigQuery allows; split the range (e.g. --start-date {days[0]} "
-                    f"--end-date {days[len(days) // 2]}, then the rest tomorrow)"
-                )
+        runs = {p: sorted(u.day for u in units if u.action == "run") for p, units in plans.items()}
+        jobs = sum(-(-len(days) // batch_days) + 3 for days in runs.values())
+        if jobs > limit:
+            days = sorted({d for ds in runs.values() for d in ds})
+            raise EnvironmentProblem(
+                f"this run would need about {jobs} load jobs on nba_backfill.units today, over the {limit} per table "
+                f"per day BigQuery allows; split the range (e.g. --start-date {days[0]} --end-date "
+                f"{days[len(days) // 2]}, then the rest tomorrow)"
+            )
 
     # ---- execution -------------------------------------------------------------
     def run(self, request: RunRequest) -> RunSummary:
@@ -285,8 +289,12 @@ class Runner:
                     self.progress.advance(spec.name, day, blocked.state)
                     continue
                 if inputs is None:
-                    inputs = BlockInputs(self.warehouse, spec, block)
-                outcome, rows, result = self._compute(spec, day, inputs, request, gaps, state)
+                    try:
+                        inputs = BlockInputs(self.warehouse, spec, block)
+                    except WarehouseError as exc:  # this unit fails; the next one tries to load again
+                        outcome, rows, result = _warehouse_failure(spec.name, day, exc, "loading inputs"), None, None
+                if inputs is not None:
+                    outcome, rows, result = self._compute(spec, day, inputs, request, gaps, state)
                 if outcome.state == "FAILED":
                     cls = outcome.error_class
                     consecutive = (cls, consecutive[1] + 1) if consecutive[0] == cls else (cls, 1)
@@ -461,11 +469,19 @@ class _BatchWriter:
         days = [o.day for o, _, _ in self.items]
         frames = [r for _, r, _ in self.items if len(r)]
         rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=table.column_names)
-        self.runner.warehouse.replace_partitions(table, days, rows)
-        counts = self._written_counts(days)
+        try:
+            self.runner.warehouse.replace_partitions(table, days, rows)
+            counts: dict[dt.date, int] | None = self._written_counts(days)
+        except WarehouseError as exc:  # the batch rolled back: its units fail, the run goes on
+            counts, error = None, exc
         for outcome, produced, result in self.items:
-            found = counts.get(outcome.day, 0)
-            if found != len(produced):
+            if counts is None:
+                failed = _warehouse_failure(outcome.processor, outcome.day, error, f"writing {table.name}")
+                outcome.state, outcome.reason, outcome.rows = failed.state, failed.reason, 0
+                outcome.error_class, outcome.error_message = failed.error_class, failed.error_message
+                result = None
+            elif counts.get(outcome.day, 0) != len(produced):
+                found = counts.get(outcome.day, 0)
                 outcome.state, outcome.reason = "DEGRADED", f"post-write check: {found} rows in the partition, {len(produced)} produced"
             self.summary.outcomes.append(outcome)
             self.runner._record(outcome, self.state, result)
@@ -480,6 +496,13 @@ class _BatchWriter:
             {"lo": min(days), "hi": max(days)},
         )
         return {pd.Timestamp(d).date(): int(n) for d, n in zip(df["d"], df["n"])}
+
+
+def _warehouse_failure(processor: str, day: dt.date, exc: WarehouseError, doing: str) -> UnitOutcome:
+    """A unit failed by the warehouse (after the backend's own retries), recorded like a processor failure."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return UnitOutcome(processor, day, "FAILED", f"{doing}: {message}"[:600], error_class=type(exc).__name__,
+                       error_message=str(exc)[:2000])
 
 
 def _predicted(unit: PlannedUnit) -> UnitOutcome:

@@ -408,9 +408,6 @@ def test_permanent_errors_fail_at_once_and_leave_the_run_resumable(bq: Run, fake
     assert again.exit_code == 0, again.output  # resume is the same command: no lease left behind
 
 
-@pytest.mark.xfail(strict=False, reason="engine bug: a WarehouseError raised by replace_partitions (or by the input "
-                                        "load) propagates out of Runner.run and aborts the whole run with exit 3 "
-                                        "instead of failing only the units of that batch (runner.py _BatchWriter.commit)")
 def test_permanent_errors_fail_only_the_affected_units(bq: Run, fake: TrappingFake) -> None:
     days = full_dates(bq, 2)
     target = f"DELETE FROM `{PROJECT}.{PREFIX}nba_precompute.player_daily_cache`".encode()

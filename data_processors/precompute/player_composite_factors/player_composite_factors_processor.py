@@ -32,7 +32,7 @@ from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
 from nba_backfill.frames import as_timestamp, read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.rowcheck import contract_problem
-from nba_backfill.tables import TableSpec, table
+from nba_backfill.tables import table
 from nba_backfill.values import round_series
 
 NAME = "player_composite_factors"

@@ -105,75 +105,97 @@ def shot_zone_rows(zones: pd.DataFrame, day: dt.date) -> pd.DataFrame:
 # --------------------------------------------------------------------------- history aggregates
 
 
-def _floats(df: pd.DataFrame, col: str) -> np.ndarray:
-    return df[col].to_numpy(dtype="float64", na_value=np.nan)
+def _floats(df: pd.DataFrame, col: str, rows: np.ndarray | None = None) -> np.ndarray:
+    values = df[col].to_numpy(dtype="float64", na_value=np.nan)
+    return values if rows is None else values[rows]
 
 
-def player_stats(active: pd.DataFrame, players: pd.Index) -> pd.DataFrame:
-    """Per-player aggregates of §B.5 over G, G10, G5, one row per `players` entry (in that order).
+def player_stats(hist: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, n: int) -> pd.DataFrame:
+    """Per-player aggregates of §B.5 over G, G10, G5 (one row per player code 0..n-1).
 
-    `active` holds the players' active games, newest first per player (`history` order). Means
-    and sums go through pandas' grouped kernels on whole column blocks (compensated summation in
-    row order, the same arithmetic as one groupby per column); rows outside a window are NaN,
-    which those kernels skip.
+    `rows` selects the active games of the kept players in `hist` (`history` order: newest first
+    per player); `codes` are the players' positions (per hist row). Means and sums follow pandas'
+    grouped arithmetic exactly (`conventions.entity_aggregate`).
     """
-    codes, rank, _ = cv.entity_ranks(active["player_lookup"], players)
-    n = len(players)
-    in10, in5 = rank < LONG_WINDOW, rank < SHORT_WINDOW
-    pts, usage = _floats(active, "points"), _floats(active, "usage_rate")
-    means = pd.DataFrame(
+    codes = codes[rows]
+    rank = cv.rank_in_order(codes)
+    pts, usage = _floats(hist, "points", rows), _floats(hist, "usage_rate", rows)
+    g10, g5 = rank < LONG_WINDOW, rank < SHORT_WINDOW
+
+    def means(within: np.ndarray, **columns: np.ndarray) -> dict[str, np.ndarray]:
+        return cv.entity_aggregate("mean", np.where(within, codes, -1), columns, n)
+
+    out = pd.DataFrame(
         {
-            "points_avg_season": pts,
-            "player_usage_rate_season": usage,
-            "points_avg_last_10": np.where(in10, pts, np.nan),
-            "minutes_avg_last_10": np.where(in10, _floats(active, "minutes_played"), np.nan),
-            "usage_rate_last_10": np.where(in10, usage, np.nan),
-            "ts_pct_last_10": np.where(in10, _floats(active, "ts_pct"), np.nan),
-            "points_avg_last_5": np.where(in5, pts, np.nan),
+            **means(np.ones(len(codes), dtype=bool), points_avg_season=pts, player_usage_rate_season=usage),
+            **means(
+                g10,
+                points_avg_last_10=pts,
+                minutes_avg_last_10=_floats(hist, "minutes_played", rows),
+                usage_rate_last_10=usage,
+                ts_pct_last_10=_floats(hist, "ts_pct", rows),
+            ),
+            **means(g5, points_avg_last_5=pts),
         }
-    ).groupby(codes).mean().reindex(range(n))
-    # sample std of G10 points: squared deviations from the G10 mean, summed per player
-    mean10 = means["points_avg_last_10"].to_numpy()[codes]
-    fg = np.nan_to_num(_floats(active, "fg_makes"))
-    assisted = np.nan_to_num(_floats(active, "assisted_fg_makes"))
-    sums = pd.DataFrame(
-        {
-            "ss": np.where(in10, (pts - mean10) ** 2, np.nan),
-            "fg": np.where(in10, fg, np.nan),
-            "ast": np.where(in10, assisted, np.nan),
-        }
-    ).groupby(codes).sum().reindex(range(n))
-    m = np.bincount(codes[in10 & ~np.isnan(pts)], minlength=n)
-    ss, fg_sum, ast_sum = (sums[c].to_numpy() for c in ("ss", "fg", "ast"))
+    )
+    # sample std of the non-NULL G10 points (divisor m - 1; NaN when m < 2)
+    scored = g10 & ~np.isnan(pts)
+    mean = means(scored, p=pts)["p"]
+    m = np.bincount(codes[scored], minlength=n)
+    ss = cv.entity_aggregate("sum", np.where(scored, codes, -1), {"ss": (pts - mean[codes]) ** 2}, n)["ss"]
+    made = {"fg": np.nan_to_num(_floats(hist, "fg_makes", rows)), "ast": np.nan_to_num(_floats(hist, "assisted_fg_makes", rows))}
+    made = cv.entity_aggregate("sum", np.where(g10, codes, -1), made, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        means["points_std_last_10"] = np.where(m >= 2, np.sqrt(ss / (m - 1)), np.nan)
-        means["assisted_rate_last_10"] = np.where(fg_sum != 0, ast_sum / fg_sum, np.nan)
-    means["games_played_season"] = np.bincount(codes, minlength=n)
-    means["source_player_game_last_updated"] = cv.entity_latest(codes, np.ones(len(codes), bool), active["processed_at"], n)
-    return means.set_axis(players)
+        out["points_std_last_10"] = np.where(m >= 2, np.sqrt(ss / (m - 1)), np.nan)
+        out["assisted_rate_last_10"] = np.where(made["fg"] != 0, made["ast"] / made["fg"], np.nan)
+    out["games_played_season"] = np.bincount(codes, minlength=n)
+    out["source_player_game_last_updated"] = cv.entity_latest(codes, codes >= 0, hist["processed_at"][rows], n)
+    return out
+
+
+def player_identity(hist: pd.DataFrame, codes: np.ndarray, kept: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per kept player: the team of the newest history row (else the context team, §B.7
+    completeness) and the universal_player_id (the context's, else the newest non-NULL in history)."""
+    n = len(kept)
+    newest = (cv.rank_in_order(codes) == 0) & (codes >= 0)
+    team = np.full(n, None, dtype=object)
+    team[codes[newest]] = hist["team_abbr"].to_numpy(dtype=object)[newest]
+    team = np.where(pd.isna(team), kept["team_abbr"].to_numpy(dtype=object), team)
+    upid = kept["universal_player_id"].to_numpy(dtype=object).copy()
+    missing = pd.isna(upid)
+    if missing.any():
+        ids = hist["universal_player_id"].to_numpy(dtype=object)
+        known = np.flatnonzero(pd.notna(ids) & (codes >= 0))
+        found, first = np.unique(codes[known], return_index=True)  # rows are newest first per player
+        fallback = np.full(n, None, dtype=object)
+        fallback[found] = ids[known[first]]
+        upid[missing] = fallback[missing]
+    return {"team": team, "universal_player_id": upid}
 
 
 def team_stats(toff_hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, teams: pd.Index) -> pd.DataFrame:
     """Per team of `teams`: pace and ORtg over T (its 10 newest rows) plus source tracking (§B.7).
 
-    The source completeness is that of the team's last 10 final games in team_offense_game_summary.
+    `toff_hist` must hold every team's history (as `history` returns it): pandas' choice of
+    summation, which entity_aggregate follows, depends on the whole column. The source
+    completeness is that of the team's last 10 final games in team_offense_game_summary.
     """
-    codes, rank, _ = cv.entity_ranks(toff_hist["team_abbr"], teams)
-    n = len(teams)
-    window = (rank < TEAM_OFFENSE_WINDOW_GAMES) & (codes >= 0)
-    out = pd.DataFrame(
-        {
-            "team_pace_last_10": _floats(toff_hist, "pace")[window],
-            "team_off_rating_last_10": _floats(toff_hist, "offensive_rating")[window],
-        }
-    ).groupby(codes[window]).mean().reindex(range(n))
-    out["source_team_offense_last_updated"] = cv.entity_latest(codes, window, toff_hist["processed_at"], n)
-    out["source_team_offense_rows_found"] = np.bincount(codes[window], minlength=n)
+    codes, rank, names = cv.entity_ranks(toff_hist["team_abbr"])
+    window = np.where(rank < TEAM_OFFENSE_WINDOW_GAMES, codes, -1)
+    k = len(names)
+    stats = cv.entity_aggregate(
+        "mean", window, {"team_pace_last_10": _floats(toff_hist, "pace"),
+                         "team_off_rating_last_10": _floats(toff_hist, "offensive_rating")}, k,
+    )  # fmt: skip
+    out = pd.DataFrame(stats, index=pd.Index(names, dtype=object))
+    out["source_team_offense_last_updated"] = cv.entity_latest(window, window >= 0, toff_hist["processed_at"], k).array
+    out["source_team_offense_rows_found"] = np.bincount(window[window >= 0], minlength=k)
+    out = out.reindex(teams)
     entities = pd.DataFrame({"entity": teams, "team": teams})
     have = toff_hist[["team_abbr", "game_date"]].rename(columns={"team_abbr": "entity"})
     comp = cv.completeness(entities, have, team_dates, day=day, last_games=TEAM_OFFENSE_WINDOW_GAMES)
     out["source_team_offense_completeness_pct"] = comp["pct"].to_numpy()
-    return out.set_axis(teams)
+    return out
 
 
 def completeness_windows(
@@ -255,74 +277,86 @@ def _text(values: Any) -> np.ndarray:
     return np.where(pd.isna(arr), None, arr)
 
 
+def _int64(values: Any, n: int) -> pd.api.extensions.ExtensionArray:
+    """INT64 output values (integral floats, None or a scalar) as a nullable Int64 array."""
+    x = np.broadcast_to(np.asarray(values if values is not None else np.nan, dtype="float64"), (n,))
+    missing = np.isnan(x)
+    whole = np.where(missing, 0.0, x)
+    if (whole != np.trunc(whole)).any():  # let pandas raise its usual error
+        return pd.array(x, dtype="Float64").astype("Int64")
+    return pd.arrays.IntegerArray(whole.astype("int64"), missing)
+
+
 def build_rows(
     day: dt.date,
     ctx: pd.DataFrame,
+    player: Mapping[str, Any],
     stats: pd.DataFrame,
-    hist: pd.DataFrame,
     teams: pd.DataFrame,
     zones: pd.DataFrame,
     windows: pd.DataFrame,
     run_ts: pd.Timestamp,
     out: TableSpec,
 ) -> pd.DataFrame:
-    """Output rows for the kept players (`ctx` indexed by player_lookup, all in `stats`), typed
-    for the contract (INT64 as Int64, STRING NULL as None) but not yet rounded or hashed."""
-    idx = ctx.index
+    """Output rows for the kept players (`ctx`; `player` and `stats` aligned with it), typed for the
+    contract (INT64 as Int64, STRING as object with None for NULL), not yet rounded or hashed."""
+    size = len(ctx)
     team = teams.reindex(ctx["team_abbr"])
-    zone = zones.reindex(idx)
-    zone_found = idx.isin(zones.index)
-    upid = ctx["universal_player_id"].to_numpy(dtype=object).copy()
-    missing = pd.isna(upid)
-    if missing.any():
-        newest = hist.dropna(subset=["universal_player_id"]).drop_duplicates("player_lookup")
-        upid[missing] = newest.set_index("player_lookup")["universal_player_id"].reindex(idx[missing]).to_numpy(dtype=object)
+    zone = zones.reindex(ctx.index)
+    zone_found = ctx.index.isin(zones.index)
     n = stats["games_played_season"].to_numpy()
     pct10 = windows["completeness_percentage"].to_numpy()
     cols: dict[str, Any] = {
-        "player_lookup": _text(ctx["player_lookup"]),
-        "universal_player_id": _text(upid),
+        "player_lookup": ctx["player_lookup"],
+        "universal_player_id": player["universal_player_id"],
         "cache_date": pd.Timestamp(day),
         **{c: stats[c].to_numpy() for c in stats.columns if c != "source_player_game_last_updated"},
         "team_pace_last_10": team["team_pace_last_10"].to_numpy(),
         "team_off_rating_last_10": team["team_off_rating_last_10"].to_numpy(),
         **{c: ctx[c].to_numpy() for c in CONTEXT_COPIES},
-        "primary_scoring_zone": _text(zone["primary_scoring_zone"]),
+        "primary_scoring_zone": zone["primary_scoring_zone"],
         "paint_rate_last_10": zone["paint_rate_last_10"].to_numpy(),
         "three_pt_rate_last_10": zone["three_pt_rate_last_10"].to_numpy(),
         "early_season_flag": n < DAILY_CACHE_FULL_SAMPLE_GAMES,
-        "insufficient_data_reason": _text([
+        "insufficient_data_reason": [
             f"Only {k} games played, need {DAILY_CACHE_FULL_SAMPLE_GAMES} minimum"
             if k < DAILY_CACHE_FULL_SAMPLE_GAMES else None
             for k in n.tolist()
-        ]),
+        ],
         **{c: windows[c].to_numpy() for c in windows.columns},
         # Source tracking (§1.9, §B.7).
-        "source_player_game_last_updated": stats["source_player_game_last_updated"].to_numpy(),
+        "source_player_game_last_updated": stats["source_player_game_last_updated"].array,
         "source_player_game_rows_found": n,
         "source_player_game_completeness_pct": pct10,
         "source_player_game_hash": None,
-        "source_team_offense_last_updated": team["source_team_offense_last_updated"].to_numpy(),
-        "source_team_offense_rows_found": team["source_team_offense_rows_found"].fillna(0).to_numpy(),
+        "source_team_offense_last_updated": team["source_team_offense_last_updated"].array,
+        "source_team_offense_rows_found": np.nan_to_num(team["source_team_offense_rows_found"].to_numpy("float64")),
         "source_team_offense_completeness_pct": team["source_team_offense_completeness_pct"].fillna(100.0).to_numpy(),
         "source_team_offense_hash": None,
-        "source_upcoming_context_last_updated": ctx["processed_at"].to_numpy(),
+        "source_upcoming_context_last_updated": ctx["processed_at"].array,
         "source_upcoming_context_rows_found": 1,
         "source_upcoming_context_completeness_pct": 100.0,
         "source_upcoming_context_hash": None,
-        "source_shot_zone_last_updated": zone["processed_at"].to_numpy(),
-        "source_shot_zone_rows_found": zone_found.astype("int64"),
+        "source_shot_zone_last_updated": zone["processed_at"].array,
+        "source_shot_zone_rows_found": zone_found,
         "source_shot_zone_completeness_pct": np.where(zone_found, 100.0, 0.0),
-        "source_shot_zone_hash": _text(zone["data_hash"]),
+        "source_shot_zone_hash": zone["data_hash"],
         "cache_version": CACHE_VERSION,
         **cv.bookkeeping(day, run_ts),
     }
     cols["is_production_ready"], cols["data_quality_issues"] = _quality(
         pct10 >= PRODUCTION_READY_PCT, _flags(ctx["is_production_ready"]), zone_found, _flags(zone["is_production_ready"])
     )
-    rows = pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=pd.RangeIndex(len(idx)))
-    ints = {c.name: "Int64" for c in out.columns if c.base_type == "INT64" and not c.repeated}
-    return rows.astype(ints)
+    index = pd.RangeIndex(size)
+    for col in out.columns:
+        if col.repeated or col.name not in cols:
+            continue
+        if col.base_type == "INT64":
+            cols[col.name] = _int64(cols[col.name], size)
+        elif col.base_type == "STRING":
+            cols[col.name] = pd.Series(_text(np.broadcast_to(np.asarray(cols[col.name], dtype=object), (size,))),
+                                       index=index, dtype=object)
+    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=index)
 
 
 # --------------------------------------------------------------------------- compute
@@ -349,35 +383,32 @@ def compute(
     universe = ctx.index
     pgs = frames[PGS]
     hist = cv.history(pgs[pgs["player_lookup"].isin(universe)], "player_lookup", day, schedule)
-    active = cv.active_games(hist)
-    codes = universe.get_indexer(active["player_lookup"])
-    counts = np.bincount(codes[codes >= 0], minlength=len(universe))
+    codes = universe.get_indexer(hist["player_lookup"])
+    active = _flags(hist["is_active"]) & (_floats(hist, "minutes_played") > 0)  # conventions.active_games
+    counts = np.bincount(codes[active], minlength=len(universe))
     short = counts < DAILY_CACHE_MIN_GAMES
     skipped = [
         Skipped(str(p), SKIP_CATEGORY, f"{int(k)} active games, need {DAILY_CACHE_MIN_GAMES}")
         for p, k in zip(universe[short], counts[short].tolist())
     ]
     team_dates = cv.team_final_dates(schedule, day)
-    kept = ctx[~short]
-    if kept.empty:
+    if short.all():
         return all_skipped_result(ctx, team_dates, skipped, out)
 
-    keep = ~short[codes] if len(codes) else np.zeros(0, bool)
-    kept_hist = hist[hist["player_lookup"].isin(kept.index)]
-    newest_team = kept_hist.drop_duplicates("player_lookup").set_index("player_lookup")["team_abbr"]
-    team = newest_team.reindex(kept.index).fillna(kept["team_abbr"])
-    players = pd.DataFrame({"entity": kept.index, "team": team.to_numpy()})
+    kept = ctx[~short]
+    kept_row = ~short[codes]
+    codes = np.where(kept_row, (np.cumsum(~short) - 1)[codes], -1)  # positions in `kept`
+    player = player_identity(hist, codes, kept)
+    players = pd.DataFrame({"entity": kept.index, "team": player["team"]})
     teams = pd.Index(kept["team_abbr"].dropna().unique())
-    toff = frames[TOFF]
-    toff_hist = cv.history(toff[toff["team_abbr"].isin(teams)], "team_abbr", day, schedule)
     rows = build_rows(
         day,
         kept,
-        player_stats(active[keep], kept.index),
-        kept_hist,
-        team_stats(toff_hist, team_dates, day, teams),
+        player,
+        player_stats(hist, active & kept_row, codes, len(kept)),
+        team_stats(cv.history(frames[TOFF], "team_abbr", day, schedule), team_dates, day, teams),
         shot_zone_rows(frames[SHOT_ZONE], day),
-        completeness_windows(players, kept_hist, team_dates, day),
+        completeness_windows(players, hist[kept_row], team_dates, day),
         run_ts,
         out,
     )

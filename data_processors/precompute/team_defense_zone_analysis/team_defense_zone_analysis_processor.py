@@ -22,8 +22,8 @@ from nba_backfill.constants import (
 )
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
-from nba_backfill.tables import TableSpec, table
 from nba_backfill.rowcheck import contract_problem
+from nba_backfill.tables import table
 from nba_backfill.values import is_null, round_half_away_array
 
 NAME = "team_defense_zone_analysis"
