@@ -152,6 +152,8 @@ class BigQueryWarehouse:
         self.statements = 0
         #: Load jobs issued per registry table (replace_partitions loads into its staging table).
         self.load_jobs: Counter[str] = Counter()
+        #: The runner turns this off for --skip-preflight (tables.md §1.6 expiration check).
+        self.check_partition_expiration = True
         self._client = client
         self._fetched: dict[str, Any] = {}
 
@@ -334,9 +336,9 @@ class BigQueryWarehouse:
         """
         fetched = self._get_table(table.name)
         qualified = self.table_id(table.name)
-        problem = bqs.schema_problem(table, fetched, qualified) or bqs.expiration_problem(
-            table, fetched, days, now or dt.datetime.now(dt.timezone.utc), qualified
-        )
+        problem = bqs.schema_problem(table, fetched, qualified)
+        if not problem and self.check_partition_expiration:
+            problem = bqs.expiration_problem(table, fetched, days, now or dt.datetime.now(dt.timezone.utc), qualified)
         if problem:
             raise EnvironmentProblem(problem)
 

@@ -350,6 +350,10 @@ def test_expiration_blocks_writes_the_table_would_delete(wh, server):
     today = dt.datetime.now(dt.timezone.utc).date()
     wh.replace_partitions(CACHE, [today], rows.assign(cache_date=[today]))  # recent dates survive: allowed
 
+    wh.check_partition_expiration = False  # what --skip-preflight does: the operator takes the risk
+    wh.replace_partitions(CACHE, [D1], rows)
+    wh.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = @d", {"d": D1})
+
     wh.execute(statement.replace(f"{PROJECT}.{PREFIX}", ""))  # registry name; the backend qualifies it
     fresh = BigQueryWarehouse(PROJECT, endpoint=server.url, dataset_prefix=PREFIX)
     assert fresh.table_options(CACHE.name).partition_expiration_days is None
