@@ -556,3 +556,23 @@ def entity_aggregate(how: str, codes: np.ndarray, columns: Mapping[str, ArrayLik
         for name in kernel:
             out[name][at] = agg[name].to_numpy()
     return out
+
+
+def int64_array(values: ArrayLike | None, n: int) -> pd.api.extensions.ExtensionArray:
+    """INT64 output values (integral numbers with NaN/None for NULL, or one scalar for all n rows)
+    as a nullable Int64 array: what `Series.astype("Int64")` makes of them, without its object pass."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.to_numpy(dtype="float64", na_value=np.nan)
+    x = np.broadcast_to(np.asarray(np.nan if values is None else values, dtype="float64"), (n,))
+    missing = np.isnan(x)
+    whole = np.where(missing, 0.0, x)
+    if (whole != np.trunc(whole)).any():  # not integral: pandas raises its usual error
+        return pd.array(x, dtype="Float64").astype("Int64")
+    return pd.arrays.IntegerArray(whole.astype("int64"), missing)
+
+
+def text_column(values: ArrayLike | str | None, n: int) -> pd.Series:
+    """A STRING output column as object dtype with None for every NULL (NaN included); plain
+    construction would infer pandas' `str` dtype, whose NULL is NaN."""
+    arr = np.broadcast_to(np.asarray(values, dtype=object), (n,))
+    return pd.Series(np.where(pd.isna(arr), None, arr), dtype=object)

@@ -78,12 +78,21 @@ def plan_processor(
     return out
 
 
-def season_blocks(days: Sequence[dt.date]) -> list[list[dt.date]]:
-    """Consecutive days grouped by season (the loader reads one block per season)."""
-    blocks: dict[int, list[dt.date]] = {}
+def season_blocks(days: Sequence[dt.date], max_span_days: int | None = None) -> list[list[dt.date]]:
+    """Days grouped by season, and within a season into blocks spanning fewer than `max_span_days`.
+
+    The loader reads each block's inputs once; bounding the span bounds memory (a season of
+    BettingPros rows is ~700k) at the cost of re-reading season-to-date history per block.
+    """
+    blocks: list[list[dt.date]] = []
     for day in sorted(days):
-        blocks.setdefault(season_of(day), []).append(day)
-    return [blocks[s] for s in sorted(blocks)]
+        last = blocks[-1] if blocks else None
+        if (last is None or season_of(last[0]) != season_of(day)
+                or (max_span_days is not None and (day - last[0]).days >= max_span_days)):
+            blocks.append([day])
+        else:
+            last.append(day)
+    return blocks
 
 
 def phase3_gaps(final_dates: Sequence[dt.date], loaded: Mapping[str, set[dt.date]]) -> dict[dt.date, list[str]]:

@@ -25,6 +25,7 @@ from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRec
 from nba_backfill.engine.loader import BlockInputs, block_queries
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
+from nba_backfill.engine.writer import BatchWriter, warehouse_failure
 from nba_backfill.rowcheck import validate_rows
 from nba_backfill.errors import EnvironmentProblem, WarehouseError
 from nba_backfill.frames import normalize_frame
@@ -36,6 +37,7 @@ from nba_backfill.warehouse.base import Warehouse
 SCHEDULE = "nba_raw.nbac_schedule"
 PHASE3_TABLES = ("nba_analytics.player_game_summary", "nba_analytics.team_offense_game_summary", "nba_analytics.team_defense_game_summary")
 HEARTBEAT_EVERY = dt.timedelta(minutes=5)
+BLOCK_SPAN_DAYS = 31
 
 
 class Progress(Protocol):
@@ -66,7 +68,8 @@ class RunRequest:
     skip_preflight: bool = False
     fail_fast: int = 5
     command: str = ""
-    batch_days: int = 31
+    #: Dates committed per transaction, and the span of dates whose inputs are read at once.
+    batch_days: int = BLOCK_SPAN_DAYS
     #: Test hook: processor name -> dates on which compute raises (engine tests only).
     fail_on: dict[str, frozenset[dt.date]] = field(default_factory=dict)
 
@@ -171,7 +174,7 @@ class Runner:
         out = []
         for proc, units in plans.items():
             spec = self.registry.get(proc)
-            for block in season_blocks([u.day for u in units if u.action == "run"]):
+            for block in season_blocks([u.day for u in units if u.action == "run"], BLOCK_SPAN_DAYS):
                 for sql, params in block_queries(spec, block):
                     item = {"processor": proc, "sql": sql, "params": {k: str(v) for k, v in (params or {}).items()}}
                     if estimate is not None:
@@ -271,10 +274,15 @@ class Runner:
                 if u.previous != "SKIPPED_BOOTSTRAP":
                     self._record(outcome, state, None)
                 self.progress.advance(spec.name, u.day, "SKIPPED_BOOTSTRAP")
-        writer = _BatchWriter(self, spec, state, summary, request.batch_days)
+        def done(outcome: UnitOutcome, result: ProcessorResult | None) -> None:
+            summary.outcomes.append(outcome)
+            self._record(outcome, state, result)
+            self.progress.advance(spec.name, outcome.day, outcome.state)
+
+        writer = BatchWriter(self.warehouse, spec, request.batch_days, done, self.ledger.flush)
         consecutive: tuple[str | None, int] = (None, 0)
         stopped = False
-        for block in season_blocks([u.day for u in to_run]):
+        for block in season_blocks([u.day for u in to_run], request.batch_days):
             inputs: BlockInputs | None = None
             for day in block:
                 if interrupt.requested or stopped:
@@ -294,7 +302,7 @@ class Runner:
                     try:
                         inputs = BlockInputs(self.warehouse, spec, block)
                     except WarehouseError as exc:  # this unit fails; the next one tries to load again
-                        outcome, rows, result = _warehouse_failure(spec.name, day, exc, "loading inputs"), None, None
+                        outcome, rows, result = warehouse_failure(spec.name, day, exc, "loading inputs"), None, None
                 if inputs is not None:
                     outcome, rows, result = self._compute(spec, day, inputs, request, gaps, state)
                 if outcome.state == "FAILED":
@@ -450,61 +458,6 @@ class _RunState:
     last_beat: dt.datetime
     calendar: Calendar
     partition_counts: dict[tuple[str, int], dict[dt.date, int]] = field(default_factory=dict)
-
-
-class _BatchWriter:
-    """Collects consecutive written units of one processor and commits them in one transaction."""
-
-    def __init__(self, runner: Runner, spec: ProcessorSpec, state: _RunState, summary: RunSummary, size: int) -> None:
-        self.runner, self.spec, self.state, self.summary, self.size = runner, spec, state, summary, size
-        self.items: list[tuple[UnitOutcome, pd.DataFrame, ProcessorResult]] = []
-
-    def add(self, outcome: UnitOutcome, rows: pd.DataFrame, result: ProcessorResult) -> None:
-        self.items.append((outcome, rows, result))
-        if len(self.items) >= self.size:
-            self.commit()
-
-    def commit(self) -> None:
-        if not self.items:
-            return
-        table = TABLES[self.spec.output_table]
-        days = [o.day for o, _, _ in self.items]
-        frames = [r for _, r, _ in self.items if len(r)]
-        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=table.column_names)
-        try:
-            self.runner.warehouse.replace_partitions(table, days, rows)
-            counts: dict[dt.date, int] | None = self._written_counts(days)
-        except WarehouseError as exc:  # the batch rolled back: its units fail, the run goes on
-            counts, error = None, exc
-        for outcome, produced, result in self.items:
-            if counts is None:
-                failed = _warehouse_failure(outcome.processor, outcome.day, error, f"writing {table.name}")
-                outcome.state, outcome.reason, outcome.rows = failed.state, failed.reason, 0
-                outcome.error_class, outcome.error_message = failed.error_class, failed.error_message
-                result = None
-            elif counts.get(outcome.day, 0) != len(produced):
-                found = counts.get(outcome.day, 0)
-                outcome.state, outcome.reason = "DEGRADED", f"post-write check: {found} rows in the partition, {len(produced)} produced"
-            self.summary.outcomes.append(outcome)
-            self.runner._record(outcome, self.state, result)
-            self.runner.progress.advance(self.spec.name, outcome.day, outcome.state)
-        self.runner.ledger.flush()
-        self.items.clear()
-
-    def _written_counts(self, days: list[dt.date]) -> dict[dt.date, int]:
-        col = self.spec.date_column
-        df = self.runner.warehouse.query(
-            f"SELECT {col} AS d, COUNT(*) AS n FROM {self.spec.output_table} WHERE {col} BETWEEN @lo AND @hi GROUP BY {col}",
-            {"lo": min(days), "hi": max(days)},
-        )
-        return {pd.Timestamp(d).date(): int(n) for d, n in zip(df["d"], df["n"])}
-
-
-def _warehouse_failure(processor: str, day: dt.date, exc: WarehouseError, doing: str) -> UnitOutcome:
-    """A unit failed by the warehouse (after the backend's own retries), recorded like a processor failure."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    return UnitOutcome(processor, day, "FAILED", f"{doing}: {message}"[:600], error_class=type(exc).__name__,
-                       error_message=str(exc)[:2000])
 
 
 def _predicted(unit: PlannedUnit) -> UnitOutcome:

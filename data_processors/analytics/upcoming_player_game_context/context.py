@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from data_processors.precompute.conventions import dedup_latest
+from data_processors.precompute.conventions import dedup_latest, entity_aggregate, entity_latest, entity_ranks, rank_in_order
 from nba_backfill.dates import season_label
 from nba_backfill.values import round_half_away
 
@@ -44,9 +44,14 @@ def dedup(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return pd.concat([df[~dup], dedup_latest(df[dup], key)]).sort_index()
 
 
+def appearances_mask(rows: pd.DataFrame) -> np.ndarray:
+    """is_active = TRUE and minutes_played > 0 (NULL counts as FALSE / 0)."""
+    return rows["is_active"].fillna(False).astype(bool).to_numpy() & (rows["minutes_played"].fillna(0) > 0).to_numpy()
+
+
 def appearances(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows with is_active = TRUE and minutes_played > 0."""
-    return rows[rows["is_active"].fillna(False).astype(bool).to_numpy() & (rows["minutes_played"].fillna(0) > 0).to_numpy()]
+    return rows[appearances_mask(rows)]
 
 
 def newest_first(rows: pd.DataFrame) -> pd.DataFrame:
@@ -59,71 +64,111 @@ def _truncated_minutes(total: pd.Series) -> pd.Series:
     return pd.Series([int(round_half_away(v, 1)) for v in total], index=total.index, dtype="float64")
 
 
+def _days(later: np.ndarray | np.datetime64, earlier: np.ndarray) -> np.ndarray:
+    """Whole days between datetime64 values as float64 (NaN where either is NaT), like `.dt.days`."""
+    return (later - earlier) / np.timedelta64(1, "D")
+
+
 def player_history(history: pd.DataFrame, keys: Iterable[str], day: dt.date) -> pd.DataFrame:
-    """Fatigue, form, streak and source columns per key from R(p) (in-season, deduped rows before D)."""
+    """Fatigue, form, streak and source columns per key from R(p) (in-season, deduped rows before D).
+
+    One pass on integer key codes over R(p) sorted newest first; grouped means and sums follow
+    pandas' arithmetic exactly (`conventions.entity_aggregate`).
+    """
     index = pd.Index(sorted(keys), name="key")
-    d = pd.Timestamp(day)
+    n = len(index)
+    d = np.datetime64(pd.Timestamp(day), "ns")
     r = newest_first(history[history["player_lookup"].isin(index)])
-    a = appearances(r)
-    g = a.groupby("player_lookup", sort=False)
-    rank = g.cumcount()
-    out = pd.DataFrame(index=index)
-    out["source_boxscore_rows_found"] = r.groupby("player_lookup").size().reindex(index).fillna(0)
-    out["source_boxscore_last_updated"] = r.groupby("player_lookup")["processed_at"].max().reindex(index)
-    out["n_appearances"] = g.size().reindex(index).fillna(0)
-    a0 = a[rank.to_numpy() == 0].set_index("player_lookup")["game_date"].reindex(index)
-    a1 = a[rank.to_numpy() == 1].set_index("player_lookup")["game_date"].reindex(index)
-    out["days_rest"] = (d - a0).dt.days
-    out["back_to_back"] = (out["days_rest"] == 1).astype(bool)
-    out["days_rest_before_last_game"] = (a0 - a1).dt.days
+    codes, _, _ = entity_ranks(r["player_lookup"], index)
+    act = appearances_mask(r)
+    a = codes[act]  # appearances A(p), newest first
+    rank = rank_in_order(a)
+    dates = r["game_date"].to_numpy(dtype="datetime64[ns]")[act]
 
-    newer = g["game_date"].shift(1).fillna(d)
-    qualifies = a.assign(newer=newer)[((newer - a["game_date"]) >= 3 * DAY).to_numpy()]
-    first_rest = qualifies.drop_duplicates("player_lookup").set_index("player_lookup")["newer"].reindex(index)
-    out["days_since_2_plus_days_rest"] = (d - first_rest).dt.days
+    def floats(col: str) -> np.ndarray:
+        return r[col].to_numpy(dtype="float64", na_value=np.nan)[act]
 
-    for days, suffix in ((7, "7"), (14, "14")):
-        win = a[(a["game_date"] >= d - days * DAY).to_numpy()].groupby("player_lookup")
-        games = win.size().reindex(index).fillna(0)
-        minutes = win["minutes_played"].sum().reindex(index).fillna(0.0)
-        out[f"games_in_last_{suffix}_days"] = games
-        out[f"minutes_in_last_{suffix}_days"] = _truncated_minutes(minutes)
+    def count(mask: np.ndarray | bool = True) -> np.ndarray:
+        return np.bincount(a[mask] if mask is not True else a, minlength=n).astype("float64")
+
+    def per_key(how: str, mask: np.ndarray | bool, **columns: np.ndarray) -> dict[str, np.ndarray]:
+        return entity_aggregate(how, np.where(mask, a, -1), columns, n)
+
+    out: dict[str, object] = {
+        "source_boxscore_rows_found": np.bincount(codes, minlength=n).astype("float64"),
+        "source_boxscore_last_updated": entity_latest(codes, codes >= 0, r["processed_at"], n).array,
+        "n_appearances": count(),
+    }
+    newest = np.full(n, np.datetime64("NaT", "ns"))
+    second = newest.copy()
+    newest[a[rank == 0]] = dates[rank == 0]
+    second[a[rank == 1]] = dates[rank == 1]
+    out["days_rest"] = _days(d, newest)
+    out["back_to_back"] = out["days_rest"] == 1
+    out["days_rest_before_last_game"] = _days(newest, second)
+
+    same_newer = np.r_[False, a[1:] == a[:-1]]  # the previous row is the same player's newer game
+    newer = np.where(same_newer, np.r_[d, dates[:-1]], d)
+    rest = np.flatnonzero(newer - dates >= np.timedelta64(3, "D"))
+    found, first = np.unique(a[rest], return_index=True)
+    first_rest = np.full(n, np.datetime64("NaT", "ns"))
+    first_rest[found] = newer[rest[first]]
+    out["days_since_2_plus_days_rest"] = _days(d, first_rest)
+
+    minutes_played = floats("minutes_played")
+    for days in (7, 14):
+        inside = dates >= d - np.timedelta64(days, "D")
+        games = count(inside)
+        minutes = per_key("sum", inside, m=minutes_played)["m"]
+        out[f"games_in_last_{days}_days"] = games
+        out[f"minutes_in_last_{days}_days"] = _truncated_minutes(pd.Series(minutes)).to_numpy()
         if days == 7:
-            out["avg_minutes_per_game_last_7"] = (minutes / games).where(games > 0)
-    out["n30"] = a[(a["game_date"] >= d - 30 * DAY).to_numpy()].groupby("player_lookup").size().reindex(index).fillna(0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["avg_minutes_per_game_last_7"] = np.where(games > 0, minutes / games, np.nan)
+    out["n30"] = count(dates >= d - np.timedelta64(30, "D"))
 
-    older = g["game_date"].shift(-1)
-    pair = older.notna() & (older >= d - 14 * DAY) & ((a["game_date"] - older) == DAY)
-    out["back_to_backs_last_14_days"] = pair.groupby(a["player_lookup"]).sum().reindex(index).fillna(0)
+    same_older = np.r_[a[:-1] == a[1:], False]
+    older = np.where(same_older, np.r_[dates[1:], d], np.datetime64("NaT", "ns"))
+    pair = same_older & (older >= d - np.timedelta64(14, "D")) & (dates - older == np.timedelta64(1, "D"))
+    out["back_to_backs_last_14_days"] = count(pair)
 
-    first5, first10 = a[rank.to_numpy() < 5], a[rank.to_numpy() < 10]
-    out["points_avg_last_5"] = first5.groupby("player_lookup")["points"].mean().reindex(index)
-    out["points_avg_last_10"] = first10.groupby("player_lookup")["points"].mean().reindex(index)
-    fga_all, fgm_all = g["fg_attempts"].sum().reindex(index), g["fg_makes"].sum().reindex(index)
-    g5 = first5.groupby("player_lookup")
-    fga5, fgm5 = g5["fg_attempts"].sum().reindex(index), g5["fg_makes"].sum().reindex(index)
-    decline = fgm_all / fga_all - fgm5 / fga5
+    points, fga, fgm = floats("points"), floats("fg_attempts"), floats("fg_makes")
+    out["points_avg_last_5"] = per_key("mean", rank < 5, p=points)["p"]
+    out["points_avg_last_10"] = per_key("mean", rank < 10, p=points)["p"]
+    every = per_key("sum", True, fga=fga, fgm=fgm)
+    five = per_key("sum", rank < 5, fga=fga, fgm=fgm)
+    played = count() > 0  # keys without appearances have NULL sums (reindexed), not 0
+    fga_all, fgm_all = np.where(played, every["fga"], np.nan), np.where(played, every["fgm"], np.nan)
+    fga5, fgm5 = np.where(played, five["fga"], np.nan), np.where(played, five["fgm"], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decline = fgm_all / fga_all - fgm5 / fga5
     valid = (out["n_appearances"] >= 5) & (fga_all > 0) & (fga5 > 0)
-    out["shooting_pct_decline_last_5"] = decline.where(valid)
+    out["shooting_pct_decline_last_5"] = np.where(valid, decline, np.nan)
 
-    usage = a[a["usage_rate"].notna().to_numpy()]
-    usage = usage[(usage.groupby("player_lookup", sort=False).cumcount() < 7).to_numpy()]
-    out["avg_usage_rate_last_7_games"] = usage.groupby("player_lookup")["usage_rate"].mean().reindex(index)
+    usage = floats("usage_rate")
+    has_usage = ~np.isnan(usage)
+    usage_rank = np.full(len(a), len(a))
+    usage_rank[has_usage] = rank_in_order(a[has_usage])
+    out["avg_usage_rate_last_7_games"] = per_key("mean", has_usage & (usage_rank < 7), u=usage)["u"]
 
-    out["prop_over_streak"], out["prop_under_streak"] = _streaks(r, index)
-    return out
+    out["prop_over_streak"], out["prop_under_streak"] = _streaks(r, codes, n)
+    return pd.DataFrame(out, index=index)
 
 
-def _streaks(rows: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+def _streaks(rows: pd.DataFrame, codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Leading run of 'OVER' / 'UNDER' results, newest first (one of the two is always 0)."""
-    res = rows[rows["over_under_result"].isin(["OVER", "UNDER"]).to_numpy()]
-    first = res.groupby("player_lookup", sort=False)["over_under_result"].transform("first")
-    broken = (res["over_under_result"] != first).astype(int).groupby(res["player_lookup"], sort=False).cummax()
-    lead = res[(broken == 0).to_numpy()].groupby("player_lookup").agg(n=("over_under_result", "size"), v=("over_under_result", "first"))
-    lead = lead.reindex(index)
-    over = lead["n"].where(lead["v"] == "OVER", 0).fillna(0)
-    under = lead["n"].where(lead["v"] == "UNDER", 0).fillna(0)
-    return over.astype("float64"), under.astype("float64")
+    results = rows["over_under_result"].to_numpy(dtype=object)
+    over, under = results == "OVER", results == "UNDER"
+    keep = over | under
+    c, is_over = codes[keep], over[keep]
+    rank = rank_in_order(c)
+    lead_over = np.zeros(n, dtype=bool)
+    lead_over[c[rank == 0]] = is_over[rank == 0]
+    broken = is_over != lead_over[c]
+    run = np.bincount(c, minlength=n)  # the whole group when the run is never broken
+    np.minimum.at(run, c[broken], rank[broken])
+    led = np.bincount(c, minlength=n) > 0
+    return np.where(led & lead_over, run, 0).astype("float64"), np.where(led & ~lead_over, run, 0).astype("float64")
 
 
 def universal_ids(placed: pd.DataFrame, registry: pd.DataFrame, recent: pd.DataFrame, season: int) -> pd.Series:

@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from data_processors.precompute.conventions import row_seasons
-from nba_backfill.frames import normalize_inputs
 from nba_backfill.dates import season_of
+from nba_backfill.frames import read_declared
+from nba_backfill.processor import InputSpec
 
 from .context import PGS_COLUMNS
 from .games import Game, SideFinder, eligible_games, games_on, previous_game_date
@@ -28,9 +29,6 @@ TEAM_OFFENSE = "nba_analytics.team_offense_game_summary"
 TEAM_DEFENSE = "nba_analytics.team_defense_game_summary"
 REGISTRY = "nba_reference.nba_players_registry"
 PLAYER_LIST = "nba_raw.nbac_player_list_current"
-
-#: Every input table of the processor.
-INPUT_TABLES = (SCHEDULE, ODDS, BETTINGPROS, PGS, TEAM_OFFENSE, TEAM_DEFENSE, REGISTRY, PLAYER_LIST)
 
 #: The columns read from each input (frames are narrowed to these first: every filter copies all columns).
 READ_COLUMNS = {
@@ -48,6 +46,18 @@ READ_COLUMNS = {
     REGISTRY: ["universal_player_id", "player_lookup", "team_abbr", "season", "first_game_date", "processed_at"],
     PLAYER_LIST: ["player_lookup", "season_year", "birth_date", "processed_at"],
 }
+
+#: The processor's inputs: window and declared columns of each table (its SPEC.inputs).
+INPUTS = (
+    InputSpec(SCHEDULE, "season_to_date", columns=tuple(READ_COLUMNS[SCHEDULE])),
+    InputSpec(ODDS, "same_date", columns=tuple(READ_COLUMNS[ODDS])),
+    InputSpec(BETTINGPROS, "same_date", columns=tuple(READ_COLUMNS[BETTINGPROS])),
+    InputSpec(PGS, "previous_season_to_date", columns=tuple(READ_COLUMNS[PGS])),
+    InputSpec(TEAM_OFFENSE, "season_to_date", columns=tuple(READ_COLUMNS[TEAM_OFFENSE])),
+    InputSpec(TEAM_DEFENSE, "season_to_date", columns=tuple(READ_COLUMNS[TEAM_DEFENSE])),
+    InputSpec(REGISTRY, "all", columns=tuple(READ_COLUMNS[REGISTRY])),
+    InputSpec(PLAYER_LIST, "all", columns=tuple(READ_COLUMNS[PLAYER_LIST])),
+)
 
 #: Tables whose D_prev presence is checked before anything is resolved (Step 0.3), in message order.
 UPSTREAMS = (PGS, TEAM_OFFENSE, TEAM_DEFENSE)
@@ -107,9 +117,8 @@ def upstream_problem(frames: dict[str, pd.DataFrame], prev: dt.date | None) -> s
 
 
 def input_frames(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """Normalize the inputs by the table contract and keep only the columns this processor reads."""
-    frames = normalize_inputs(inputs, tables=INPUT_TABLES)
-    return {name: frames[name][cols] for name, cols in READ_COLUMNS.items()}
+    """The inputs normalized by the table contract, each with just the columns this processor reads."""
+    return read_declared(inputs, INPUTS)
 
 
 def resolve(day: dt.date, frames: dict[str, pd.DataFrame]) -> Resolution:

@@ -16,14 +16,16 @@ from data_processors.precompute.conventions import empty_rows, finalize, opening
 from nba_backfill.constants import BOOTSTRAP_DAYS, COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of
 from nba_backfill.frames import resolve_run_timestamp
-from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
+from nba_backfill.processor import ProcessorResult, ProcessorSpec
+from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import table
 from nba_backfill.values import round_half_away
 
 from .context import ages, dedup, in_season, player_history, universal_ids
 from .games import team_games_before
 from .resolve import (
-    BETTINGPROS, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, input_frames, resolve,
+    BETTINGPROS, INPUTS, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, input_frames,
+    resolve,
 )
 from .teams import absent_stars, completeness, defense_window, offense_pace, star_columns
 
@@ -74,7 +76,7 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
     last_date = tg.drop_duplicates("team").set_index("team")["game_date"]
 
     team, opp = placed["team"], placed["opp"]
-    out = pd.DataFrame(index=placed.index)
+    out: dict[str, Any] = {}  # one frame built at the end: adding ~120 columns one by one is slow
     out["player_lookup"] = placed.index
     out["universal_player_id"] = universal_ids(placed, frames[REGISTRY], res.recent, season)
     out["game_id"] = placed["sid"]
@@ -92,10 +94,9 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
     out["opponent_def_rating_last_10"] = opp.map(defense["def_rating"]).astype("float64")
     out["home_game"] = placed["home_game"].astype(bool)
     out["season_phase"] = [_season_phase(t, day) for t in placed["game_type"]]
-    for col in hist.columns:
-        if col not in ("n_appearances", "n30"):
-            out[col] = hist[col]
-    out = out.join(star_columns(placed, out_stars, has_data, hist["avg_usage_rate_last_7_games"]))
+    out.update({col: hist[col] for col in hist.columns if col not in ("n_appearances", "n30")})
+    stars = star_columns(placed, out_stars, has_data, hist["avg_usage_rate_last_7_games"])
+    out.update({col: stars[col] for col in stars.columns})
     opp_last = pd.Series(last_date.reindex(opp.to_numpy()).to_numpy(), index=opp.index, dtype="datetime64[ns]")
     out["opponent_days_rest"] = (stamp - opp_last).dt.days
     out["player_age"] = ages(placed.index, frames[PLAYER_LIST], day)
@@ -108,46 +109,29 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
     n30 = hist["n30"]
     out["data_quality_tier"] = np.where(n30 >= 10, "high", np.where(n30 >= 5, "medium", "low"))
     out["primary_source_used"] = "player_game_summary"
-    out = out.join(comp, on="team_abbr")
+    by_team = comp.reindex(team.to_numpy())
+    out.update({col: by_team[col].set_axis(placed.index) for col in comp.columns})
     out["season_boundary_detected"] = day.month in (10, 11, 4)
     out["backfill_bootstrap_mode"] = 0 <= (day - opening).days <= BOOTSTRAP_DAYS - 1
     out["processing_decision_reason"] = "processed_successfully"
     out["context_version"] = 1.0
     out["created_at"] = out["processed_at"] = run_ts
     out["has_prop_line"] = True
-    flags = pd.DataFrame(
-        {
-            "no_season_history": hist["n_appearances"] == 0,
-            "thin_history": (hist["n_appearances"] > 0) & (n30 < 3),
-            "upstream_incomplete": ~out["is_production_ready"].astype(bool),
-            "no_birth_date": out["player_age"].isna(),
-            "no_universal_id": out["universal_player_id"].isna(),
-        }
-    )
+    flags = {
+        "no_season_history": (hist["n_appearances"] == 0).to_numpy(),
+        "thin_history": ((hist["n_appearances"] > 0) & (n30 < 3)).to_numpy(),
+        "upstream_incomplete": ~out["is_production_ready"].astype(bool).to_numpy(),
+        "no_birth_date": out["player_age"].isna().to_numpy(),
+        "no_universal_id": out["universal_player_id"].isna().to_numpy(),
+    }
+    raised = [[f for f, on in zip(flags, row) if on] for row in zip(*flags.values())]
     issues = []
-    for key, placed_issues in zip(placed.index, placed["issues"]):
-        found = set(placed_issues) | {f for f in flags.columns if flags.at[key, f]}
+    for placed_issues, row_flags in zip(placed["issues"], raised):
+        found = set(placed_issues) | set(row_flags)
         issues.append([i for i in _ISSUE_ORDER if i in found])
     out["data_quality_issues"] = issues
     out["processed_with_issues"] = [bool(i) for i in issues]
-    return out
-
-
-def _violations(rows: pd.DataFrame) -> list[str]:
-    """Contract invariants: REQUIRED filled, primary key unique, no ±Inf, NUMERIC within precision."""
-    spec = table(OUTPUT)
-    problems = ["duplicate primary key"] if rows.duplicated(list(spec.primary_key)).any() else []
-    required = [c.name for c in spec.columns if c.required]
-    problems += [f"NULL in required column {c}" for c, bad in rows[required].isna().any().items() if bad]
-    numeric = [c for c in spec.columns if c.base_type in ("NUMERIC", "FLOAT64", "INT64") and not c.repeated]
-    values = rows[[c.name for c in numeric]].astype("float64").to_numpy()
-    limits = np.array([10.0 ** (c.numeric_precision - (c.numeric_scale or 0)) if c.numeric_precision else np.inf for c in numeric])
-    with np.errstate(invalid="ignore"):
-        infinite = np.isinf(values).any(axis=0)
-        too_big = (np.abs(values) >= limits).any(axis=0) & ~infinite
-    problems += [f"infinite value in {c.name}" for c, bad in zip(numeric, infinite) if bad]
-    problems += [f"{c.name} out of range for {c.type}" for c, bad in zip(numeric, too_big) if bad]
-    return problems
+    return pd.DataFrame(out, index=placed.index)
 
 
 def _typed(rows: pd.DataFrame) -> pd.DataFrame:
@@ -196,11 +180,11 @@ def compute(analysis_date: dt.date, inputs: Mapping[str, Any], run_timestamp: dt
         return _result(res, empty_rows(table(OUTPUT)))
     rows = finalize(_context_rows(res, frames, run_ts), table(OUTPUT), hash_fields())
     rows = _typed(rows.sort_values(["game_id", "player_lookup"], kind="mergesort").reset_index(drop=True))
-    problems = _violations(rows)
-    if problems:
+    problem = contract_problem(rows, table(OUTPUT))
+    if problem:
         failed = _result(res, rows)
         return ProcessorResult(
-            rows=empty_rows(table(OUTPUT)), outcome="FAILED", reason="; ".join(problems), details={**failed.details, "outcome": "error", "message": "; ".join(problems)}, entities_eligible=failed.entities_eligible
+            rows=empty_rows(table(OUTPUT)), outcome="FAILED", reason=problem, details={**failed.details, "outcome": "error", "message": problem}, entities_eligible=failed.entities_eligible
         )
     return _result(res, rows)
 
@@ -210,16 +194,7 @@ SPEC = ProcessorSpec(
     phase=3,
     output_table=OUTPUT,
     date_column="game_date",
-    inputs=(
-        InputSpec(SCHEDULE, "season_to_date"),
-        InputSpec(ODDS, "same_date"),
-        InputSpec(BETTINGPROS, "same_date"),
-        InputSpec(PGS, "previous_season_to_date"),
-        InputSpec(TEAM_OFFENSE, "season_to_date"),
-        InputSpec(TEAM_DEFENSE, "season_to_date"),
-        InputSpec(REGISTRY, "all"),
-        InputSpec(PLAYER_LIST, "all"),
-    ),
+    inputs=INPUTS,
     compute=compute,
     upstreams=(),
     needs_context=False,

@@ -18,8 +18,9 @@ import pandas as pd
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.ml_feature_store.features import FEATURE_NAMES, compute_features, quality_and_source
 from nba_backfill.constants import ML_MIN_RECENT_GAMES, PLAYER_COMPLETENESS_WINDOW_GAMES
-from nba_backfill.frames import normalize_frame, resolve_run_timestamp
+from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
+from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec, table
 
 OUTPUT = "nba_predictions.ml_feature_store_v2"
@@ -88,26 +89,13 @@ READ_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def normalize_read_columns(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """normalize_inputs restricted to READ_COLUMNS: same dtype rules, without materializing the
-    ~80 unread contract columns of a season of player_game_summary on every call."""
-    frames: dict[str, pd.DataFrame] = {}
-    for name, cols in READ_COLUMNS.items():
-        spec = table(name)
-        sub = dataclasses.replace(spec, columns=tuple(spec.column(c) for c in cols))
-        data = inputs.get(name)
-        data = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data or []))
-        frames[name] = normalize_frame(data[[c for c in cols if c in data.columns]], sub)
-    return frames
-
-
 def compute(
     analysis_date: dt.date,
     inputs: Mapping[str, pd.DataFrame | list[dict[str, Any]]],
     run_timestamp: dt.datetime | None = None,
 ) -> ProcessorResult:
     """Feature rows for every context player of D, or the outcome that explains their absence."""
-    frames = normalize_read_columns(inputs)
+    frames = read_declared(inputs, SPEC.inputs)
     run_ts = resolve_run_timestamp(run_timestamp)
     out_table = table(OUTPUT)
     schedule = frames[SCHEDULE]
@@ -118,7 +106,7 @@ def compute(
     ctx = frames[CONTEXT]
     ctx = cv.dedup_latest(ctx[ctx["game_date"] == day], "player_lookup")
     if ctx.empty:
-        return empty_outcome(analysis_date, schedule, out_table)
+        return cv.no_context_result(analysis_date, schedule, out_table)
     ctx = ctx.sort_values("player_lookup", kind="mergesort").reset_index(drop=True)
 
     players = player_inputs(ctx, frames, analysis_date)
@@ -126,66 +114,64 @@ def compute(
     score, source = quality_and_source(tags)
     problem = vector_problem(players["player_lookup"], values)
     if problem is None:
-        rows = assemble(players, values, score, source, analysis_date, run_ts)
-        rows = integer_columns(cv.finalize(rows, out_table, HASH_FIELDS), out_table)
-        problem = invariant_problem(rows, out_table)
+        rows = cv.finalize(assemble(players, values, score, source, analysis_date, run_ts, out_table), out_table, HASH_FIELDS)
+        problem = contract_problem(rows, out_table)
+        if problem is None and rows["feature_quality_score"].isna().any():
+            problem = "NaN feature_quality_score"
     if problem is not None:
         return ProcessorResult(rows=cv.empty_rows(out_table), outcome="FAILED", reason=problem)
     return ProcessorResult(rows=rows, outcome="COMPLETE", entities_eligible=len(rows))
 
 
-def empty_outcome(day: dt.date, schedule: pd.DataFrame, out_table: TableSpec) -> ProcessorResult:
-    """No context rows: EXPECTED_EMPTY when the schedule has no game on D, else FAILED (§0.3)."""
-    flags = schedule["is_regular_season"].fillna(False).astype(bool)
-    flags |= schedule["is_playoffs"].fillna(False).astype(bool)
-    todays = schedule[flags & (schedule["game_date"] == pd.Timestamp(day))]
-    n = len(todays[["home_team_tricode", "away_team_tricode"]].drop_duplicates())
-    rows = cv.empty_rows(out_table)
-    if n == 0:
-        return ProcessorResult(rows=rows, outcome="EXPECTED_EMPTY", reason=f"no games on {day.isoformat()}")
-    reason = (
-        f"no upcoming_player_game_context rows for {day.isoformat()} "
-        f"although the schedule lists {n} game(s) on that date"
-    )
-    return ProcessorResult(rows=rows, outcome="FAILED", reason=reason)
+def _take(values: pd.Series, positions: np.ndarray) -> Any:
+    """values[positions] with NULL (NaN, NaT, <NA>) where the position is -1, like a left merge."""
+    return pd.api.extensions.take(values.array, positions, allow_fill=True)
 
 
 def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
-    """One row per context player with every input of the features and bookkeeping columns."""
+    """One row per context player with every input of the features and bookkeeping columns.
+
+    Each source is matched to the context rows by key lookup (one row per key at most), which
+    gives the same columns as a chain of left merges at a fraction of the cost.
+    """
     schedule = frames[SCHEDULE]
-    out = ctx.copy()
+    cols: dict[str, Any] = {c: ctx[c].array for c in ctx.columns}
     for up in UPSTREAMS:
         found = upstream_rows(frames[up.table], up, day)
-        out = out.merge(found, how="left", left_on=up.ctx_key, right_on=f"_{up.prefix}_key")
+        at = pd.Index(found[up.row_key]).get_indexer(ctx[up.ctx_key])
+        for c in (*up.cols, "is_production_ready", "data_hash", "processed_at"):
+            cols[f"{up.prefix}_{c}"] = _take(found[c], at)
+        cols[f"{up.prefix}_found"] = at >= 0
     pgs = frames[PGS]
-    hist = cv.history(pgs[pgs["player_lookup"].isin(set(ctx["player_lookup"]))], "player_lookup", day, schedule)
-    out = out.merge(history_aggregates(hist), how="left", left_on="player_lookup", right_index=True)
-    out = out.merge(team_record(frames[TEAM_OFFENSE], set(ctx["team_abbr"].dropna()), day, schedule),
-                    how="left", left_on="team_abbr", right_index=True)
+    hist = cv.history(pgs[pgs["player_lookup"].isin(ctx["player_lookup"])], "player_lookup", day, schedule)
+    agg = history_aggregates(hist)
+    at = agg.index.get_indexer(ctx["player_lookup"])
+    cols.update({c: _take(agg[c], at) for c in agg.columns})
+    record = team_record(frames[TEAM_OFFENSE], set(ctx["team_abbr"].dropna()), day, schedule)
+    at = record.index.get_indexer(ctx["team_abbr"])
+    cols.update({c: _take(record[c], at) for c in record.columns})
+    out = pd.DataFrame(cols, index=ctx.index)
     upid = out["universal_player_id"].where(out["universal_player_id"].notna(), out["h_upid"]).astype(object)
     out["universal_player_id"] = upid.where(upid.notna(), None)
-    out["completeness_team"] = out["h_team"].where(out["h_team"].notna(), out["team_abbr"])
-    entity_teams = out[["player_lookup", "completeness_team"]].set_axis(["entity", "team"], axis=1)
+    team = out["h_team"].where(out["h_team"].notna(), out["team_abbr"])
     comp = cv.completeness(
-        entity_teams,
+        pd.DataFrame({"entity": ctx["player_lookup"], "team": team}),
         hist[["player_lookup", "game_date"]].rename(columns={"player_lookup": "entity"}),
         cv.team_final_dates(schedule, day),
         day=day,
         last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
     )
-    out = out.merge(comp, how="left", left_on="player_lookup", right_index=True)
-    return out.reset_index(drop=True)
+    return out.assign(completeness_team=team, **{c: comp[c].to_numpy() for c in comp.columns})
 
 
 def upstream_rows(df: pd.DataFrame, up: Upstream, day: dt.date) -> pd.DataFrame:
-    """The upstream's rows dated D, one per key (greatest processed_at), columns prefixed."""
+    """The upstream's rows dated D, one per key (greatest processed_at)."""
     key = up.row_key
     rows = df[(df[up.date_col] == pd.Timestamp(day)) & df[key].notna()]
-    rows = rows.sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
-    rows = rows.drop_duplicates(subset=[key], keep="first")
-    cols = [key, *up.cols, "is_production_ready", "data_hash", "processed_at"]
-    renamed = {key: f"_{up.prefix}_key", **{c: f"{up.prefix}_{c}" for c in cols if c != key}}
-    return rows[cols].rename(columns=renamed).assign(**{f"{up.prefix}_found": True})
+    if rows[key].duplicated().any():
+        rows = rows.sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
+        rows = rows.drop_duplicates(subset=[key], keep="first")
+    return rows
 
 
 def _group_starts(codes: np.ndarray) -> np.ndarray:
@@ -259,35 +245,34 @@ def _ready(series: pd.Series) -> np.ndarray:
 
 
 def assemble(
-    players: pd.DataFrame, values: np.ndarray, score: np.ndarray, source: list[str], day: dt.date, run_ts: pd.Timestamp
+    players: pd.DataFrame, values: np.ndarray, score: np.ndarray, source: list[str], day: dt.date,
+    run_ts: pd.Timestamp, out_table: TableSpec,
 ) -> pd.DataFrame:
     """Output rows (unrounded, unhashed) from the joined inputs and the computed features."""
     n = len(players)
-    rows = pd.DataFrame(
-        {
-            "player_lookup": players["player_lookup"],
-            "universal_player_id": players["universal_player_id"],
-            "game_date": [day] * n,
-            "game_id": players["game_id"],
-            "features": [[float(v) for v in row] for row in values],
-            "feature_names": [list(FEATURE_NAMES) for _ in range(n)],
-            "feature_count": len(FEATURE_NAMES),
-            "feature_version": FEATURE_VERSION,
-            "feature_generation_time_ms": None,
-            "feature_quality_score": score,
-            "opponent_team_abbr": players["opponent_team_abbr"],
-            "is_home": players["home_game"].astype("boolean"),
-            "days_rest": players["days_rest"],
-            "data_source": source,
-            "early_season_flag": False,
-            "insufficient_data_reason": None,
-            "expected_games_count": players["expected"],
-            "actual_games_count": players["actual"],
-            "completeness_percentage": players["pct"],
-            "missing_games_count": players["missing"],
-            "updated_at": None,
-        }
-    )
+    cols: dict[str, Any] = {
+        "player_lookup": players["player_lookup"].array,
+        "universal_player_id": players["universal_player_id"].array,
+        "game_date": [day] * n,
+        "game_id": players["game_id"].array,
+        "features": values.tolist(),
+        "feature_names": [list(FEATURE_NAMES) for _ in range(n)],
+        "feature_count": len(FEATURE_NAMES),
+        "feature_version": FEATURE_VERSION,
+        "feature_generation_time_ms": None,
+        "feature_quality_score": score,
+        "opponent_team_abbr": players["opponent_team_abbr"].array,
+        "is_home": players["home_game"].astype("boolean").array,
+        "days_rest": players["days_rest"],
+        "data_source": source,
+        "early_season_flag": False,
+        "insufficient_data_reason": None,
+        "expected_games_count": players["expected"].to_numpy(),
+        "actual_games_count": players["actual"].to_numpy(),
+        "completeness_percentage": players["pct"].to_numpy(),
+        "missing_games_count": players["missing"].to_numpy(),
+        "updated_at": None,
+    }
     ready = players["pct"].to_numpy() >= 90.0
     issues: list[list[str]] = [["own_data_incomplete"] if not ok else [] for ok in ready]
     ctx_ready = _ready(players["is_production_ready"])
@@ -296,49 +281,25 @@ def assemble(
         issues[i].append("upstream_player_context_incomplete")
     for up in UPSTREAMS:
         p = up.prefix
-        found = players[f"{p}_found"].fillna(False).astype(bool).to_numpy()
+        found = players[f"{p}_found"].to_numpy(dtype=bool)
         up_ready = found & _ready(players[f"{p}_is_production_ready"])
         ready &= up_ready
         for i in np.flatnonzero(~up_ready):
             issues[i].append(f"upstream_{up.issue}_{'incomplete' if found[i] else 'missing'}")
-        rows[f"source_{up.source}_last_updated"] = players[f"{p}_processed_at"].where(found)
-        rows[f"source_{up.source}_rows_found"] = found.astype("int64")
-        rows[f"source_{up.source}_completeness_pct"] = np.where(found, 100.0, 0.0)
-        rows[f"source_{up.source}_hash"] = players[f"{p}_data_hash"].where(found, None)
-    rows["is_production_ready"] = ready
-    rows["data_quality_issues"] = issues
-    for col, value in cv.bookkeeping(day, run_ts).items():
-        rows[col] = value
-    return rows
-
-
-def integer_columns(rows: pd.DataFrame, out_table: TableSpec) -> pd.DataFrame:
-    """INT64 columns as nullable Int64, so integers are not written as floats (hash is unaffected)."""
-    for col in out_table.columns:
-        if col.base_type == "INT64" and not col.repeated:
-            rows[col.name] = pd.to_numeric(rows[col.name].astype(object), errors="coerce").astype("Int64")
-    return rows
-
-
-def invariant_problem(rows: pd.DataFrame, out_table: TableSpec) -> str | None:
-    """The first contract invariant the rows violate (§1.2), or None."""
-    key = list(out_table.primary_key)
-    if rows.duplicated(subset=key).any():
-        return f"duplicate primary key {key} in output"
-    for col in out_table.columns:
-        series = rows[col.name]
-        if col.required and series.isna().any():
-            return f"NULL in REQUIRED column {col.name}"
-        if col.base_type in ("NUMERIC", "FLOAT64", "INT64") and not col.repeated:
-            nums = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            if np.isinf(nums).any():
-                return f"infinite value in {col.name}"
-            limit = 10.0 ** ((col.numeric_precision or 0) - (col.numeric_scale or 0))
-            if col.numeric_precision is not None and (np.abs(nums[~np.isnan(nums)]) >= limit).any():
-                return f"value out of NUMERIC range in {col.name}"
-    if rows["feature_quality_score"].isna().any():
-        return "NaN feature_quality_score"
-    return None
+        cols[f"source_{up.source}_last_updated"] = players[f"{p}_processed_at"].where(found).array
+        cols[f"source_{up.source}_rows_found"] = found.astype("int64")
+        cols[f"source_{up.source}_completeness_pct"] = np.where(found, 100.0, 0.0)
+        cols[f"source_{up.source}_hash"] = players[f"{p}_data_hash"].where(found, None).to_numpy(dtype=object)
+    cols["is_production_ready"] = ready
+    cols["data_quality_issues"] = issues
+    cols.update(cv.bookkeeping(day, run_ts))
+    for col in out_table.columns:  # INT64 as nullable Int64 (integers are not written as floats)
+        value = cols.get(col.name)
+        if col.base_type == "INT64" and not col.repeated and col.name in cols:
+            cols[col.name] = cv.int64_array(value, n)
+        elif col.base_type == "STRING" and isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
+            cols[col.name] = cv.text_column(value, n)  # object with None, as the inputs hold them
+    return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
 def vector_problem(players: pd.Series, values: np.ndarray) -> str | None:

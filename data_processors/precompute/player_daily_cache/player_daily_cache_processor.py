@@ -271,22 +271,6 @@ def _flags(series: pd.Series) -> np.ndarray:
     return series.astype("boolean").to_numpy(dtype=bool, na_value=False)
 
 
-def _text(values: Any) -> np.ndarray:
-    """An object array with None for every NULL (NaN included), as STRING columns are written."""
-    arr = np.asarray(values, dtype=object)
-    return np.where(pd.isna(arr), None, arr)
-
-
-def _int64(values: Any, n: int) -> pd.api.extensions.ExtensionArray:
-    """INT64 output values (integral floats, None or a scalar) as a nullable Int64 array."""
-    x = np.broadcast_to(np.asarray(values if values is not None else np.nan, dtype="float64"), (n,))
-    missing = np.isnan(x)
-    whole = np.where(missing, 0.0, x)
-    if (whole != np.trunc(whole)).any():  # let pandas raise its usual error
-        return pd.array(x, dtype="Float64").astype("Int64")
-    return pd.arrays.IntegerArray(whole.astype("int64"), missing)
-
-
 def build_rows(
     day: dt.date,
     ctx: pd.DataFrame,
@@ -307,14 +291,14 @@ def build_rows(
     n = stats["games_played_season"].to_numpy()
     pct10 = windows["completeness_percentage"].to_numpy()
     cols: dict[str, Any] = {
-        "player_lookup": ctx["player_lookup"],
+        "player_lookup": ctx["player_lookup"].to_numpy(dtype=object),
         "universal_player_id": player["universal_player_id"],
         "cache_date": pd.Timestamp(day),
         **{c: stats[c].to_numpy() for c in stats.columns if c != "source_player_game_last_updated"},
         "team_pace_last_10": team["team_pace_last_10"].to_numpy(),
         "team_off_rating_last_10": team["team_off_rating_last_10"].to_numpy(),
         **{c: ctx[c].to_numpy() for c in CONTEXT_COPIES},
-        "primary_scoring_zone": zone["primary_scoring_zone"],
+        "primary_scoring_zone": zone["primary_scoring_zone"].to_numpy(dtype=object),
         "paint_rate_last_10": zone["paint_rate_last_10"].to_numpy(),
         "three_pt_rate_last_10": zone["three_pt_rate_last_10"].to_numpy(),
         "early_season_flag": n < DAILY_CACHE_FULL_SAMPLE_GAMES,
@@ -340,23 +324,21 @@ def build_rows(
         "source_shot_zone_last_updated": zone["processed_at"].array,
         "source_shot_zone_rows_found": zone_found,
         "source_shot_zone_completeness_pct": np.where(zone_found, 100.0, 0.0),
-        "source_shot_zone_hash": zone["data_hash"],
+        "source_shot_zone_hash": zone["data_hash"].to_numpy(dtype=object),
         "cache_version": CACHE_VERSION,
         **cv.bookkeeping(day, run_ts),
     }
     cols["is_production_ready"], cols["data_quality_issues"] = _quality(
         pct10 >= PRODUCTION_READY_PCT, _flags(ctx["is_production_ready"]), zone_found, _flags(zone["is_production_ready"])
     )
-    index = pd.RangeIndex(size)
     for col in out.columns:
         if col.repeated or col.name not in cols:
             continue
         if col.base_type == "INT64":
-            cols[col.name] = _int64(cols[col.name], size)
+            cols[col.name] = cv.int64_array(cols[col.name], size)
         elif col.base_type == "STRING":
-            cols[col.name] = pd.Series(_text(np.broadcast_to(np.asarray(cols[col.name], dtype=object), (size,))),
-                                       index=index, dtype=object)
-    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=index)
+            cols[col.name] = cv.text_column(cols[col.name], size)
+    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=pd.RangeIndex(size))
 
 
 # --------------------------------------------------------------------------- compute

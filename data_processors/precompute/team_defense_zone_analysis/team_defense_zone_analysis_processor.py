@@ -115,34 +115,13 @@ def quality_tier(games: int) -> str:
     return "medium" if games >= 10 else "low"
 
 
-def window_means(codes: np.ndarray, rank: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per-entity means of the non-NULL masked values of each column (NaN when none), summed in
-    frame order with pandas' compensated (Kahan) summation so they equal groupby().mean()."""
-    total = np.zeros((n, values.shape[1]))
-    comp = np.zeros_like(total)
-    count = np.zeros_like(total)
-    sel = mask & (codes >= 0)
-    for r in np.unique(rank[sel]):
-        at = sel & (rank == r)  # at most one row per entity
-        ent, vals = codes[at], values[at]
-        seen = ~np.isnan(vals)
-        y = np.where(seen, vals - comp[ent], 0.0)
-        t = total[ent] + y
-        c = (t - total[ent]) - y
-        comp[ent] = np.where(seen, np.where(np.isnan(c), 0.0, c), comp[ent])
-        total[ent] = np.where(seen, t, total[ent])
-        count[ent] += seen
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
-
-
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, NaN (NULL) where den is 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
 
 
-def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, rank: np.ndarray, mask: np.ndarray,
+def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, mask: np.ndarray,
               avgs: Mapping[str, float], league_note: str | None) -> pd.DataFrame:
     """The computed (unrounded) metric columns of the qualified teams' rows (spec §2.4-§2.7).
 
@@ -154,7 +133,8 @@ def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, rank: n
     g = np.bincount(codes[mask & (codes >= 0)], minlength=n)
     missing_zone = cv.entity_sums(codes, mask, window[ATTEMPT_COLUMNS].isna().any(axis=1).to_numpy(float)[:, None], n)
     k = missing_zone[:, 0].astype("int64")
-    means = window_means(codes, rank, mask, window[["defensive_rating", "opponent_pace"]].to_numpy(dtype="float64"), n)
+    rated = np.where(mask, codes, -1)
+    means = cv.entity_aggregate("mean", rated, {c: window[c].to_numpy("float64") for c in ("defensive_rating", "opponent_pace")}, n)
     pct = {label: _ratio(agg[m], agg[a]) for label, m, a in ZONES}
     vs = {label: (pct[label] - avgs[label]) * 100 for label in pct}
     strongest, weakest = zone_label_arrays(np.column_stack([vs[label] for label, _, _ in ZONES]))
@@ -183,9 +163,9 @@ def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, rank: n
         "three_pt_attempts_allowed_per_game": agg["opp_three_pt_attempts"] / g,
         "three_pt_blocks_per_game": agg["blocks_three_pt"] / g,
         "three_pt_defense_vs_league_avg": vs["perimeter"],
-        "defensive_rating_last_15": means[:, 0],
+        "defensive_rating_last_15": means["defensive_rating"],
         "opponent_points_per_game": agg["points_allowed"] / g,
-        "opponent_pace": means[:, 1],
+        "opponent_pace": means["opponent_pace"],
         "games_in_sample": g,
         "strongest_zone": strongest,
         "weakest_zone": weakest,
@@ -235,7 +215,7 @@ def compute(
     avgs, league_note = league_averages(hist, analysis_date)
     q_codes = np.cumsum(ok) - 1  # universe position -> qualified position
     w_codes = np.where(codes >= 0, np.where(ok[codes], q_codes[codes], -1), -1)
-    rows = team_rows(qualified, hist, w_codes, rank, in_window, avgs, league_note)
+    rows = team_rows(qualified, hist, w_codes, in_window, avgs, league_note)
     comp = cv.completeness(
         pd.DataFrame({"entity": qualified, "team": qualified}),
         hist[[KEY, "game_date"]].rename(columns={KEY: "entity"}),

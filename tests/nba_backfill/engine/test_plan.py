@@ -62,3 +62,8 @@ def test_phase3_gaps_and_lookback() -> None:
     assert gaps_before(D(2021, 11, 3), gaps) == [D(2021, 11, 2)]
     assert gaps_before(D(2021, 11, 2), gaps) == []
     assert gaps_before(D(2022, 11, 3), gaps) == []
+
+
+def test_season_blocks_bound_the_span_of_dates_read_at_once() -> None:
+    days = [D(2021, 11, 1), D(2021, 11, 20), D(2021, 12, 1), D(2021, 12, 2), D(2022, 1, 15)]
+    assert season_blocks(days, 31) == [[D(2021, 11, 1), D(2021, 11, 20), D(2021, 12, 1)], [D(2021, 12, 2)], [D(2022, 1, 15)]]
