@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_processors.precompute.conventions import empty_rows, finalize, opening_night
+from data_processors.precompute.conventions import empty_rows, finalize, int64_array, opening_night
 from nba_backfill.constants import BOOTSTRAP_DAYS, COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of
 from nba_backfill.frames import resolve_run_timestamp
@@ -23,10 +23,8 @@ from nba_backfill.values import round_half_away
 
 from .context import ages, dedup, in_season, player_history, universal_ids
 from .games import team_games_before
-from .resolve import (
-    BETTINGPROS, INPUTS, ODDS, PGS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, input_frames,
-    resolve,
-)
+from .resolve import INPUTS, PLAYER_LIST, REGISTRY, SCHEDULE, TEAM_DEFENSE, TEAM_OFFENSE, Resolution, details, input_frames, resolve
+from .resolve import BETTINGPROS, ODDS, PGS  # noqa: F401  (input table names, re-exported for callers)
 from .teams import absent_stars, completeness, defense_window, offense_pace, star_columns
 
 OUTPUT = "nba_analytics.upcoming_player_game_context"
@@ -135,7 +133,11 @@ def _context_rows(res: Resolution, frames: dict[str, pd.DataFrame], run_ts: pd.T
 
 
 def _typed(rows: pd.DataFrame) -> pd.DataFrame:
-    """INT64 as nullable Int64, BOOLEAN as nullable boolean, DATE/TIMESTAMP as datetime64[ns] (values unchanged)."""
+    """INT64 as nullable Int64, BOOLEAN as nullable boolean, DATE/TIMESTAMP as datetime64[ns] (values unchanged).
+
+    Columns already of their dtype are left alone (an astype per column is costly); an
+    all-NULL INT64 column is built directly.
+    """
     dtypes: dict[str, str] = {}
     for col in table(OUTPUT).columns:
         if col.repeated:
@@ -148,7 +150,10 @@ def _typed(rows: pd.DataFrame) -> pd.DataFrame:
             dtypes[col.name] = "datetime64[ns, UTC]"
         elif col.base_type == "DATE":
             dtypes[col.name] = "datetime64[ns]"
-    return rows.astype(dtypes)
+    todo = {c: t for c, t in dtypes.items() if str(rows[c].dtype) != t}
+    ints = {c: int64_array(rows[c], len(rows)) for c, t in todo.items() if t == "Int64" and rows[c].dtype == np.float64}
+    rest = {c: t for c, t in todo.items() if c not in ints}
+    return rows.assign(**ints).astype(rest) if rest else rows.assign(**ints)
 
 
 def _result(res: Resolution, rows: pd.DataFrame) -> ProcessorResult:

@@ -399,6 +399,8 @@ def compute(
     if problem is not None:
         return ProcessorResult(rows=cv.empty_rows(out), outcome="FAILED", reason=problem, entities_eligible=len(ctx))
     return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(ctx))
+
+
 SPEC = ProcessorSpec(
     name=NAME,
     phase=4,

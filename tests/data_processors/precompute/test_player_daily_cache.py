@@ -426,3 +426,27 @@ def test_duplicate_shot_zone_rows_keep_latest_processed() -> None:
     row = only_row(run(inputs))
     assert (row["paint_rate_last_10"], row["source_shot_zone_hash"]) == (61.5, "ffffffffffffffff")
     assert row["source_shot_zone_rows_found"] == 1
+
+
+@pytest.mark.parametrize("how", ["mean", "sum"])
+@pytest.mark.parametrize("layout", ["grouped", "scattered"])
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_entity_aggregate_is_bit_identical_to_pandas_groupby(how: str, layout: str, with_nan: bool) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        k = int(rng.integers(1, 8))
+        codes = np.repeat(rng.permutation(k + 2)[:k], rng.integers(1, 25, k))
+        if layout == "scattered":
+            codes = rng.permutation(codes)
+        values = np.round(rng.random(len(codes)) * 48, int(rng.integers(1, 4)))
+        if with_nan:
+            values[rng.random(len(values)) < 0.15] = np.nan
+        got = cv.entity_aggregate(how, codes, {"v": values}, k + 2)["v"]
+        grouped = pd.Series(values).groupby(pd.Series(codes.astype(str), dtype=object), sort=False)
+        want = grouped.mean() if how == "mean" else grouped.sum()
+        for key, value in want.items():
+            assert got[int(key)] == value or (np.isnan(got[int(key)]) and np.isnan(value))
+        absent = np.setdiff1d(np.arange(k + 2), codes)
+        assert (np.isnan(got[absent]) if how == "mean" else got[absent] == 0.0).all()
