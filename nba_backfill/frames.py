@@ -161,16 +161,23 @@ def normalize_frame(frame: Any, table: TableSpec, *, columns: Iterable[str] | No
     """
     wanted = table.columns if columns is None else tuple(table.column(c) for c in columns)
     if isinstance(frame, pd.DataFrame) and frame.attrs.get(NORMALIZED_ATTR) == table.name:
-        df = frame.reset_index(drop=True)
         if columns is None:
-            return df
-        return _assemble(df, table, wanted, columns_given=True, cast=False)
+            return frame.reset_index(drop=True)
+        return _assemble(frame, table, wanted, columns_given=True, cast=False)
     return _assemble(_as_frame(frame).reset_index(drop=True), table, wanted, columns_given=columns is not None, cast=True)
 
 
 def _assemble(df: pd.DataFrame, table: TableSpec, wanted: Iterable[Column], *, columns_given: bool, cast: bool) -> pd.DataFrame:
-    out: dict[str, pd.Series] = {}
+    """The wanted columns (normalized when `cast`), then the extras, on a fresh RangeIndex.
+
+    Built from one dict without copying (copy=False): the columns are new or read-only views
+    under copy-on-write, and consolidating season-sized frames is the expensive part.
+    """
+    out: dict[str, Any] = {}
     n = len(df)
+    index = pd.RangeIndex(n)
+    if not df.index.equals(index):
+        df = df.reset_index(drop=True)
     present = set(df.columns)
     for col in wanted:
         if col.name in present:
@@ -181,7 +188,7 @@ def _assemble(df: pd.DataFrame, table: TableSpec, wanted: Iterable[Column], *, c
     for extra in df.columns:
         if extra not in out and not (columns_given and extra in contract):
             out[extra] = df[extra]
-    return pd.DataFrame(out, index=pd.RangeIndex(n))
+    return pd.DataFrame(out, index=index, copy=False)
 
 
 def normalize_inputs(
