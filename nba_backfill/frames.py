@@ -176,18 +176,22 @@ def _assemble(df: pd.DataFrame, table: TableSpec, wanted: Iterable[Column], *, c
     out: dict[str, Any] = {}
     n = len(df)
     index = pd.RangeIndex(n)
-    if not df.index.equals(index):
-        df = df.reset_index(drop=True)
-    present = set(df.columns)
+    df = df.reset_index(drop=True) if not df.index.equals(index) else df.copy(deep=False)
+    df.attrs = {}  # every column taken from df would otherwise deep-copy its attrs
+    names = df.columns.tolist()  # iterating a text Index item by item is slow
+    present = set(names)
     for col in wanted:
         if col.name in present:
             out[col.name] = normalize_column(df[col.name], col) if cast else df[col.name]
         else:
             out[col.name] = null_column(col, n)
     contract = table.by_name
-    for extra in df.columns:
+    for extra in names:
         if extra not in out and not (columns_given and extra in contract):
             out[extra] = df[extra]
+    for series in out.values():
+        if isinstance(series, pd.Series):
+            series.index = index  # the very index object: the constructor then skips reindexing
     return pd.DataFrame(out, index=index, copy=False)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -272,6 +272,34 @@ def _memo_texts(values: Iterable[Any], col_type: str, memo_types: tuple[type, ..
     return out
 
 
+def _plain_texts(values: list[Any], col_type: str) -> list[str]:
+    """INT64/BOOL texts of plain Python numbers (numpy `tolist()`), each distinct value serialized once.
+
+    Equal numbers give equal text here (0.0 and -0.0 too: int() and bool() ignore the sign).
+    """
+    memo: dict[Any, str] = {}
+    out: list[str] = []
+    for v in values:
+        text = memo.get(v)
+        if text is None:
+            text = memo[v] = serialize(v, col_type)
+        out.append(text)
+    return out
+
+
+def _date_texts(values: np.ndarray) -> list[str] | None:
+    """ISO dates of naive datetime64 values ("" for NaT), as Timestamp.date().isoformat() writes
+    them, or None outside years 1000-9999 (where the two could disagree on padding)."""
+    days = values.astype("datetime64[D]")
+    valid = ~np.isnat(days)
+    years = days[valid].astype("datetime64[Y]").astype("int64") + 1970
+    if len(years) and (years.min() < 1000 or years.max() > 9999):
+        return None
+    texts = np.datetime_as_string(days, unit="D").astype(object)
+    texts[~valid] = ""
+    return texts.tolist()
+
+
 def _factorized_texts(series: pd.Series, col_type: str) -> list[str]:
     """INT64/BOOL texts of a numeric column: each distinct value serialized once (NULL -> "")."""
     codes, uniques = pd.factorize(series)
@@ -312,11 +340,17 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
         return _number_texts(series.to_numpy(dtype=object), col_type, scale)
     base = col_type.split("(")[0]
     if base in ("INT64", "BOOL", "BOOLEAN"):
-        if dtype != object and (isinstance(dtype, _MASKED) or (isinstance(dtype, np.dtype) and dtype.kind in "fiub")):
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            return _plain_texts(series.to_numpy().tolist(), col_type)
+        if dtype != object and isinstance(dtype, _MASKED):
             return _factorized_texts(series, col_type)
-        return _memo_texts(series, col_type)
+        return _memo_texts(series.to_numpy(dtype=object) if dtype == object else series, col_type)
     if base == "DATE":
-        return _memo_texts(series, col_type, (dt.date,))
+        if isinstance(dtype, np.dtype) and dtype.kind == "M":
+            texts = _date_texts(series.to_numpy())
+            if texts is not None:
+                return texts
+        return _memo_texts(series.to_numpy(dtype=object) if dtype == object else series, col_type, (dt.date,))
     if base in ("STRING", "JSON"):  # to_numpy gives the same objects as iteration, much faster
         return [v if type(v) is str else serialize(v, col_type) for v in series.to_numpy(dtype=object)]
     return [serialize(v, col_type) for v in series]
@@ -325,9 +359,39 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
 def data_hash_column(rows: pd.DataFrame, table: TableSpec, fields: Iterable[str]) -> pd.Series:
     """data_hash for every row of `rows` (already rounded) over `fields` in order."""
     fields = list(fields)
+    if not rows.columns.is_unique:
+        frame = rows.reindex(columns=fields)  # raises like before on duplicate labels
+        columns = {name: col for name, col in frame.items()}
+    else:
+        present = set(rows.columns.tolist())
+        columns = {f: rows[f] for f in fields if f in present}
+    return pd.Series(data_hashes(columns, table, fields, len(rows)), index=rows.index, dtype="object")
+
+
+def data_hashes(columns: Mapping[str, pd.Series], table: TableSpec, fields: Sequence[str], n: int) -> list[str]:
+    """data_hash of n rows given as columns (Series of length n; a missing field is NULL).
+
+    Fixed-point fields with a numeric dtype are serialized together per scale: one vectorized
+    pass instead of a Python loop per small column (same text value by value).
+    """
     types = [table.column(f).type for f in fields]
-    frame = rows.reindex(columns=fields)
-    columns = [serialize_column(col, t) for (_, col), t in zip(frame.items(), types, strict=True)]
-    texts = ["|".join(parts) for parts in zip(*columns, strict=True)] if columns else [""] * len(rows)
-    hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in texts]
-    return pd.Series(hashes, index=rows.index, dtype="object")
+    texts: list[list[str] | None] = [None] * len(fields)
+    batches: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for i, (field, col_type) in enumerate(zip(fields, types, strict=True)):
+        series = columns.get(field)
+        scale = None if col_type.startswith("ARRAY<") else _fixed_scale(col_type)
+        if series is None:
+            if scale is None:  # what a reindexed (all-NaN float) column serializes to
+                texts[i] = serialize_column(pd.Series(np.full(n, np.nan)), col_type)
+                continue
+            batches.setdefault(scale, []).append((i, np.full(n, np.nan)))
+        elif scale is not None and (isinstance(series.dtype, _MASKED) or (isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub")):
+            batches.setdefault(scale, []).append((i, _as_float_array(series)))
+        else:
+            texts[i] = serialize_column(series, col_type)
+    for scale, parts in batches.items():
+        flat = _fixed_texts(np.concatenate([x for _, x in parts]), scale).tolist()
+        for j, (i, _) in enumerate(parts):
+            texts[i] = flat[j * n : (j + 1) * n]
+    joined = ["|".join(row) for row in zip(*texts, strict=True)] if texts else [""] * n
+    return [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in joined]

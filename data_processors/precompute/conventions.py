@@ -7,6 +7,7 @@ Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -18,7 +19,7 @@ from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODU
 from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import data_hash_column, round_half_away, round_half_away_array, round_numeric_columns
+from nba_backfill.values import data_hash_column, data_hashes, round_half_away, round_half_away_array, round_numeric_columns
 
 
 def row_seasons(df: pd.DataFrame) -> pd.Series:
@@ -29,6 +30,17 @@ def row_seasons(df: pd.DataFrame) -> pd.Series:
             return years
         return years.fillna(pd.Series(_date_seasons(df["game_date"]), index=df.index, dtype="float64"))
     return pd.Series(_date_seasons(df["game_date"]), index=df.index, dtype="float64")
+
+
+def _season_array(df: pd.DataFrame) -> np.ndarray:
+    """`row_seasons(df)` as a numpy array, without pandas' cast when season_year is complete float64."""
+    if "season_year" in df.columns:
+        years = df["season_year"]
+        if years.dtype == np.float64:
+            values = years.to_numpy()
+            if not np.isnan(values).any():
+                return values
+    return row_seasons(df).to_numpy()
 
 
 def _date_seasons(dates: pd.Series) -> np.ndarray:
@@ -55,8 +67,26 @@ def final_games(schedule: pd.DataFrame) -> pd.DataFrame:
     return schedule[final & (is_rs | is_po)]
 
 
+def _flag_mask(values: pd.Series) -> np.ndarray | None:
+    """`values.fillna(False).astype(bool)` as a numpy mask for boolean dtypes, else None."""
+    if isinstance(values.dtype, pd.BooleanDtype):
+        return values.to_numpy(dtype=bool, na_value=False)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "b":
+        return values.to_numpy()
+    return None
+
+
 def opening_night(schedule: pd.DataFrame, season: int) -> dt.date:
     """Earliest regular-season game_date of the season, else the fallback table, else 22 Oct."""
+    is_rs = _flag_mask(schedule["is_regular_season"])
+    if is_rs is not None and _is_naive_datetime(schedule["game_date"]):  # the same rule on numpy arrays
+        dates = schedule["game_date"].to_numpy()
+        picked = dates[is_rs & (_season_array(schedule) == season) & ~np.isnat(dates)]
+        if len(picked):
+            return pd.Timestamp(picked.min()).date()
+        if season in OPENING_NIGHT_FALLBACK:
+            return dt.date.fromisoformat(OPENING_NIGHT_FALLBACK[season])
+        return dt.date(season, 10, 22)
     rs = schedule[schedule["is_regular_season"].fillna(False).astype(bool)]
     rs = rs[row_seasons(rs) == season] if len(rs) else rs
     if len(rs) and rs["game_date"].notna().any():
@@ -108,11 +138,15 @@ def in_season(df: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> pd.Data
         return df
     dates = df["game_date"]
     if _is_naive_datetime(dates):  # the same mask on numpy arrays
-        values = dates.to_numpy()
-        seasons = row_seasons(df).to_numpy()
-        return df[(seasons == season) & (values >= start.to_datetime64()) & (values < pd.Timestamp(day).to_datetime64())]
+        return df[_season_window(df, season, start, day)]
     mask = (row_seasons(df) == season) & (dates >= start) & (dates < pd.Timestamp(day))
     return df[mask]
+
+
+def _season_window(df: pd.DataFrame, season: int, start: pd.Timestamp, day: dt.date) -> np.ndarray:
+    """The `in_season` mask on numpy arrays (game_date must be naive datetime64)."""
+    values = df["game_date"].to_numpy()
+    return (_season_array(df) == season) & (values >= start.to_datetime64()) & (values < pd.Timestamp(day).to_datetime64())
 
 
 def dedup_latest(df: pd.DataFrame, key: str | Sequence[str]) -> pd.DataFrame:
@@ -150,11 +184,58 @@ def _dedup_sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def history(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.DataFrame) -> pd.DataFrame:
     """In-season, de-duplicated rows before D, newest first within each entity."""
+    positions = _history_positions(df, key, day, schedule)
+    if positions is not None:
+        return df.take(positions)
     rows = dedup_latest(in_season(df, day, schedule), key)
     order = _entity_newest_first(rows, key)
     if order is None:
         return rows.sort_values([key, "game_date"], ascending=[True, False], kind="mergesort")
     return rows.take(order)
+
+
+_INT64_MIN, _INT64_MAX = np.iinfo("int64").min, np.iinfo("int64").max
+
+
+def _history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.DataFrame) -> np.ndarray | None:
+    """Positions in `df` of the `history` rows, in order, or None for the general path.
+
+    One factorization of the (text) key serves both the de-duplication and the entity sort,
+    which is sorted through its few distinct values; the frame is taken once, at the end.
+    Same rows and order as in_season -> dedup_latest -> _entity_newest_first.
+    """
+    if df.empty or key == "game_date" or "_p" in df.columns or "_g" in df.columns:
+        return None
+    if not _is_naive_datetime(df["game_date"]) or not (df.index.is_unique and df.index.is_monotonic_increasing):
+        return None
+    season = season_of(day)
+    sel = np.flatnonzero(_season_window(df, season, pd.Timestamp(opening_night(schedule, season)), day))
+    if not len(sel):
+        return None
+    try:
+        codes, uniques = pd.factorize(df[key].take(sel))
+    except TypeError:
+        return None
+    names = np.asarray(uniques, dtype=object)
+    if not all(type(v) is str for v in names):  # only text keys sort the same as factorize(sort=True)
+        return None
+    ints = df["game_date"].to_numpy().view("int64")[sel]
+    date_codes, date_uniques = pd.factorize(ints)
+    pair = (codes.astype("int64") + 1) * len(date_uniques) + date_codes  # (key, game_date); NULL key = 0
+    if (len(names) + 1) * len(date_uniques) <= 4 * len(pair) + 1_000_000:
+        repeated = np.bincount(pair)[pair] > 1
+    else:
+        repeated = pd.Series(pair).duplicated(keep=False).to_numpy()
+    keep = np.arange(len(sel))
+    if repeated.any():
+        winners = df.index.get_indexer(_dedup_sorted(df.take(sel[repeated]), [key]).index)
+        keep = np.sort(np.concatenate([keep[~repeated], np.searchsorted(sel, winners)]))
+    rank = np.empty(len(names) + 1, dtype="int64")
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    rank[-1] = len(names)  # NULL keys (code -1) sort last
+    kd = ints[keep]
+    newest_first = np.where(kd == _INT64_MIN, _INT64_MAX, -kd)
+    return sel[keep[np.lexsort((newest_first, rank[codes[keep]]))]]
 
 
 def _entity_newest_first(rows: pd.DataFrame, key: str) -> np.ndarray | None:
@@ -208,6 +289,9 @@ def active_games(pgs: pd.DataFrame) -> pd.DataFrame:
 def team_final_dates(schedule: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """Distinct (team, game_date) of the season's final games before D, newest first per team."""
     season = season_of(day)
+    fast = _team_final_dates_fast(schedule, day, season)
+    if fast is not None:
+        return fast
     fg = final_games(schedule)
     fg = fg[(row_seasons(fg) == season) & (fg["game_date"] < pd.Timestamp(day))] if len(fg) else fg
     both = pd.concat(
@@ -221,6 +305,43 @@ def team_final_dates(schedule: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     if order is None:
         return both.sort_values(["team", "game_date"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
     return both.take(order).reset_index(drop=True)
+
+
+def _team_final_dates_fast(schedule: pd.DataFrame, day: dt.date, season: int) -> pd.DataFrame | None:
+    """`team_final_dates` on integer codes (no concat, drop_duplicates or sort of text), or None.
+
+    Home then away rows, first occurrence of each (team, date) kept, sorted by team then newest
+    date: the same rows, values and order as the frame-based path.
+    """
+    home, away, dates = schedule["home_team_tricode"], schedule["away_team_tricode"], schedule["game_date"]
+    is_rs, is_po = _flag_mask(schedule["is_regular_season"]), _flag_mask(schedule["is_playoffs"])
+    status = schedule["game_status"]
+    if is_rs is None or is_po is None or not _is_naive_datetime(dates) or status.dtype != np.float64:
+        return None
+    if home.dtype != object or away.dtype != object:
+        return None
+    values = dates.to_numpy()
+    mask = (status.to_numpy() == 3) & (is_rs | is_po)
+    mask &= (_season_array(schedule) == season) & (values < pd.Timestamp(day).to_datetime64())
+    teams = np.concatenate([home.to_numpy()[mask], away.to_numpy()[mask]])
+    when = np.concatenate([values[mask], values[mask]])
+    try:
+        codes, uniques = pd.factorize(teams)
+    except TypeError:
+        return None
+    names = np.asarray(uniques, dtype=object)
+    if not all(type(v) is str for v in names):
+        return None
+    rank = np.empty(len(names) + 1, dtype="int64")
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    rank[-1] = len(names)  # NULL teams sort last
+    ints = when.view("int64")
+    date_codes, date_uniques = pd.factorize(ints)
+    pair = (codes.astype("int64") + 1) * len(date_uniques) + date_codes
+    _, first = np.unique(pair, return_index=True)  # first occurrence of each (team, date)
+    kd = ints[first]
+    first = first[np.lexsort((np.where(kd == _INT64_MIN, _INT64_MAX, -kd), rank[codes[first]]))]
+    return pd.DataFrame({"team": pd.Series(teams[first], dtype=object), "game_date": when[first]})
 
 
 def completeness_pct(actual: float, expected: float) -> float:
@@ -300,7 +421,7 @@ def completeness_windows(
     offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
     pair_td = by_team[np.repeat(first[np.where(has_team, ent_team, 0)] if len(first) else 0, reps) + offset]
     # does the entity have a row on that date? (entity, date) pairs as one integer code
-    ents, _ = pd.factorize(np.concatenate([_objects(entity_teams["entity"]), _objects(entity_dates["entity"])]))
+    ents = _entity_codes(entity_teams["entity"], entity_dates["entity"])
     dates, _ = pd.factorize(np.concatenate([tdate.to_numpy(), entity_dates["game_date"].to_numpy()]))
     n_dates = dates.max() + 1 if len(dates) else 1
     have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
@@ -325,6 +446,19 @@ def _objects(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype=object)
 
 
+def _entity_codes(entities: pd.Series, dated: pd.Series) -> np.ndarray:
+    """Codes of `entities` (factorized; NULL -1) followed by codes of `dated` in that numbering.
+
+    A dated entity absent from `entities` (or NULL) gets -1, which only ever meets NULL entities,
+    and those count 0. Factorizing the long column on its own avoids converting text to objects.
+    """
+    own, uniques = pd.factorize(_objects(entities))
+    dated_codes, dated_uniques = pd.factorize(dated)
+    mapping = pd.Index(uniques, dtype=object).get_indexer(pd.Index(dated_uniques, dtype=object))
+    mapped = np.where(dated_codes >= 0, mapping[dated_codes] if len(mapping) else -1, -1)
+    return np.concatenate([own, mapped]).astype("intp")
+
+
 def _per_entity(entity_codes: np.ndarray, pair_entity: np.ndarray, mask: np.ndarray, n_ent: int) -> np.ndarray:
     """Count of masked pairs per entity value (rows sharing an entity share its total; NULL -> 0)."""
     per_row = np.bincount(pair_entity[mask], minlength=n_ent)
@@ -334,10 +468,10 @@ def _per_entity(entity_codes: np.ndarray, pair_entity: np.ndarray, mask: np.ndar
 
 
 def _completeness_frame(entities: pd.Series, expected: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
-    out = pd.DataFrame({"expected": expected, "actual": actual}, index=pd.Index(entities))
-    out["missing"] = out["expected"] - out["actual"]
-    out["pct"] = completeness_pct_array(actual, expected) if len(out) else []
-    return out
+    """One constructor call from one dict (adding columns one by one costs more than the counting)."""
+    pct = completeness_pct_array(actual, expected) if len(expected) else np.zeros(0)
+    columns = {"expected": expected, "actual": actual, "missing": expected - actual, "pct": pct}
+    return pd.DataFrame(columns, index=pd.Index(entities), copy=False)
 
 
 def _completeness_merge(
@@ -392,6 +526,8 @@ def bookkeeping(day: dt.date, run_ts: pd.Timestamp) -> dict[str, object]:
 
 def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
     """Contract column order, NUMERIC rounding, empty arrays for NULL arrays, then data_hash."""
+    if len(rows) and rows.columns.is_unique:
+        return _finalize_columns(rows, table, hash_fields)
     out = rows.reindex(columns=table.column_names)
     out = round_numeric_columns(out, table)
     for col in table.columns:
@@ -400,6 +536,38 @@ def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -
     if "data_hash" in out.columns and len(out):
         out["data_hash"] = data_hash_column(out, table, hash_fields)
     return out.reset_index(drop=True)
+
+
+def _finalize_columns(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
+    """`finalize` built column by column into one dict and one frame (no reindex, assign or
+    setitem on the frame): the same columns, dtypes and values. A missing column is all-NaN
+    float64, as reindex makes it."""
+    n = len(rows)
+    index = pd.RangeIndex(n)
+    present = set(rows.columns.tolist())
+    columns: dict[str, pd.Series] = {}
+    for col in table.columns:
+        name = col.name
+        if col.repeated:
+            values = rows[name].to_numpy(dtype=object) if name in present else np.full(n, np.nan)
+            lists = np.empty(n, dtype=object)
+            for i, v in enumerate(values.tolist()):
+                lists[i] = v if isinstance(v, list) else []
+            columns[name] = pd.Series(lists, index=index, dtype=object)
+        elif name not in present:
+            columns[name] = pd.Series(np.full(n, np.nan), index=index)
+        elif col.numeric_scale is not None:
+            columns[name] = pd.Series(round_half_away_array(rows[name], col.numeric_scale), index=index)
+        else:
+            series = rows[name]
+            series.index = index  # a fresh Series: the frame below then takes it without reindexing
+            columns[name] = series
+    if "data_hash" in columns:
+        columns["data_hash"] = pd.Series(data_hashes(columns, table, list(hash_fields), n), index=index, dtype=object)
+    out = pd.DataFrame(columns, index=index, copy=False)
+    if rows.attrs:
+        out.attrs = copy.deepcopy(rows.attrs)
+    return out
 
 
 # --- per-entity windows on integer codes (zone analysis processors) ----------------------------
