@@ -22,8 +22,9 @@ def _bad_numeric(values: np.ndarray, precision: int, scale: int) -> np.ndarray:
     up to float noise (a relative 1e-9 tolerance); the writer's exact decimal conversion
     rejects anything this tolerance lets through.
     """
-    scaled = values * (10.0 ** scale)
-    noise = np.abs(scaled - np.rint(scaled)) > 1e-9 * np.maximum(1.0, np.abs(scaled))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf is reported by the isfinite term
+        scaled = values * (10.0 ** scale)
+        noise = np.abs(scaled - np.rint(scaled)) > 1e-9 * np.maximum(1.0, np.abs(scaled))
     return ~np.isfinite(values) | noise | (np.abs(values) >= 10.0 ** (precision - scale))
 
 

@@ -16,6 +16,7 @@ memoized equivalent.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import math
@@ -352,7 +353,7 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
                 return texts
         return _memo_texts(series.to_numpy(dtype=object) if dtype == object else series, col_type, (dt.date,))
     if base in ("STRING", "JSON"):  # to_numpy gives the same objects as iteration, much faster
-        return [v if type(v) is str else serialize(v, col_type) for v in series.to_numpy(dtype=object)]
+        return [v if type(v) is str else "" if v is None else serialize(v, col_type) for v in series.to_numpy(dtype=object)]
     return [serialize(v, col_type) for v in series]
 
 
@@ -395,3 +396,35 @@ def data_hashes(columns: Mapping[str, pd.Series], table: TableSpec, fields: Sequ
             texts[i] = flat[j * n : (j + 1) * n]
     joined = ["|".join(row) for row in zip(*texts, strict=True)] if texts else [""] * n
     return [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in joined]
+
+
+def finalize_rows(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
+    """Rows of a non-empty frame with unique labels in contract order, NUMERIC rounded, NULL arrays
+    as [], data_hash filled (conventions.finalize): built column by column into one dict and one
+    frame, with no reindex, assign or setitem; a missing column is all-NaN float64, as reindex makes it."""
+    n = len(rows)
+    index = pd.RangeIndex(n)
+    present = set(rows.columns.tolist())
+    columns: dict[str, pd.Series] = {}
+    for col in table.columns:
+        name = col.name
+        if col.repeated:
+            values = rows[name].to_numpy(dtype=object) if name in present else np.full(n, np.nan)
+            lists = np.empty(n, dtype=object)
+            for i, v in enumerate(values.tolist()):
+                lists[i] = v if isinstance(v, list) else []
+            columns[name] = pd.Series(lists, index=index, dtype=object)
+        elif name not in present:
+            columns[name] = pd.Series(np.full(n, np.nan), index=index)
+        elif col.numeric_scale is not None:
+            columns[name] = pd.Series(round_half_away_array(rows[name], col.numeric_scale), index=index)
+        else:
+            series = rows[name]
+            series.index = index  # a fresh Series: the frame below then takes it without reindexing
+            columns[name] = series
+    if "data_hash" in columns:
+        columns["data_hash"] = pd.Series(data_hashes(columns, table, list(hash_fields), n), index=index, dtype=object)
+    out = pd.DataFrame(columns, index=index, copy=False)
+    if rows.attrs:
+        out.attrs = copy.deepcopy(rows.attrs)
+    return out

@@ -7,7 +7,6 @@ Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -19,7 +18,8 @@ from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODU
 from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import data_hash_column, data_hashes, round_half_away, round_half_away_array, round_numeric_columns
+from nba_backfill.values import (data_hash_column, finalize_rows, round_half_away, round_half_away_array,
+                                 round_numeric_columns)
 
 
 def row_seasons(df: pd.DataFrame) -> pd.Series:
@@ -216,13 +216,13 @@ def _history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.Da
         codes, uniques = pd.factorize(df[key].take(sel))
     except TypeError:
         return None
-    names = np.asarray(uniques, dtype=object)
-    if not all(type(v) is str for v in names):  # only text keys sort the same as factorize(sort=True)
+    rank = _text_ranks(uniques)
+    if rank is None:
         return None
     ints = df["game_date"].to_numpy().view("int64")[sel]
     date_codes, date_uniques = pd.factorize(ints)
     pair = (codes.astype("int64") + 1) * len(date_uniques) + date_codes  # (key, game_date); NULL key = 0
-    if (len(names) + 1) * len(date_uniques) <= 4 * len(pair) + 1_000_000:
+    if len(rank) * len(date_uniques) <= 4 * len(pair) + 1_000_000:
         repeated = np.bincount(pair)[pair] > 1
     else:
         repeated = pd.Series(pair).duplicated(keep=False).to_numpy()
@@ -230,12 +230,24 @@ def _history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.Da
     if repeated.any():
         winners = df.index.get_indexer(_dedup_sorted(df.take(sel[repeated]), [key]).index)
         keep = np.sort(np.concatenate([keep[~repeated], np.searchsorted(sel, winners)]))
+    return sel[keep[_newest_first(rank[codes[keep]], ints[keep])]]
+
+
+def _text_ranks(uniques: ArrayLike) -> np.ndarray | None:
+    """Sort rank of each factorized text value, then len(uniques) for NULL (code -1 picks the
+    last entry): the order of factorize(sort=True). None unless every value is a str."""
+    names = np.asarray(uniques, dtype=object)
+    if not all(type(v) is str for v in names):
+        return None
     rank = np.empty(len(names) + 1, dtype="int64")
     rank[np.argsort(names, kind="stable")] = np.arange(len(names))
-    rank[-1] = len(names)  # NULL keys (code -1) sort last
-    kd = ints[keep]
-    newest_first = np.where(kd == _INT64_MIN, _INT64_MAX, -kd)
-    return sel[keep[np.lexsort((newest_first, rank[codes[keep]]))]]
+    rank[-1] = len(names)
+    return rank
+
+
+def _newest_first(ranks: np.ndarray, date_ints: np.ndarray) -> np.ndarray:
+    """Positions sorting by rank, then date descending with NaT last (stable)."""
+    return np.lexsort((np.where(date_ints == _INT64_MIN, _INT64_MAX, -date_ints), ranks))
 
 
 def _entity_newest_first(rows: pd.DataFrame, key: str) -> np.ndarray | None:
@@ -329,18 +341,14 @@ def _team_final_dates_fast(schedule: pd.DataFrame, day: dt.date, season: int) ->
         codes, uniques = pd.factorize(teams)
     except TypeError:
         return None
-    names = np.asarray(uniques, dtype=object)
-    if not all(type(v) is str for v in names):
+    rank = _text_ranks(uniques)
+    if rank is None:
         return None
-    rank = np.empty(len(names) + 1, dtype="int64")
-    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
-    rank[-1] = len(names)  # NULL teams sort last
     ints = when.view("int64")
     date_codes, date_uniques = pd.factorize(ints)
     pair = (codes.astype("int64") + 1) * len(date_uniques) + date_codes
     _, first = np.unique(pair, return_index=True)  # first occurrence of each (team, date)
-    kd = ints[first]
-    first = first[np.lexsort((np.where(kd == _INT64_MIN, _INT64_MAX, -kd), rank[codes[first]]))]
+    first = first[_newest_first(rank[codes[first]], ints[first])]
     return pd.DataFrame({"team": pd.Series(teams[first], dtype=object), "game_date": when[first]})
 
 
@@ -527,7 +535,7 @@ def bookkeeping(day: dt.date, run_ts: pd.Timestamp) -> dict[str, object]:
 def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
     """Contract column order, NUMERIC rounding, empty arrays for NULL arrays, then data_hash."""
     if len(rows) and rows.columns.is_unique:
-        return _finalize_columns(rows, table, hash_fields)
+        return finalize_rows(rows, table, hash_fields)
     out = rows.reindex(columns=table.column_names)
     out = round_numeric_columns(out, table)
     for col in table.columns:
@@ -536,38 +544,6 @@ def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -
     if "data_hash" in out.columns and len(out):
         out["data_hash"] = data_hash_column(out, table, hash_fields)
     return out.reset_index(drop=True)
-
-
-def _finalize_columns(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
-    """`finalize` built column by column into one dict and one frame (no reindex, assign or
-    setitem on the frame): the same columns, dtypes and values. A missing column is all-NaN
-    float64, as reindex makes it."""
-    n = len(rows)
-    index = pd.RangeIndex(n)
-    present = set(rows.columns.tolist())
-    columns: dict[str, pd.Series] = {}
-    for col in table.columns:
-        name = col.name
-        if col.repeated:
-            values = rows[name].to_numpy(dtype=object) if name in present else np.full(n, np.nan)
-            lists = np.empty(n, dtype=object)
-            for i, v in enumerate(values.tolist()):
-                lists[i] = v if isinstance(v, list) else []
-            columns[name] = pd.Series(lists, index=index, dtype=object)
-        elif name not in present:
-            columns[name] = pd.Series(np.full(n, np.nan), index=index)
-        elif col.numeric_scale is not None:
-            columns[name] = pd.Series(round_half_away_array(rows[name], col.numeric_scale), index=index)
-        else:
-            series = rows[name]
-            series.index = index  # a fresh Series: the frame below then takes it without reindexing
-            columns[name] = series
-    if "data_hash" in columns:
-        columns["data_hash"] = pd.Series(data_hashes(columns, table, list(hash_fields), n), index=index, dtype=object)
-    out = pd.DataFrame(columns, index=index, copy=False)
-    if rows.attrs:
-        out.attrs = copy.deepcopy(rows.attrs)
-    return out
 
 
 # --- per-entity windows on integer codes (zone analysis processors) ----------------------------

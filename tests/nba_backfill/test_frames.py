@@ -183,3 +183,28 @@ def test_normalize_inputs_with_columns() -> None:
     assert list(out[sched].columns) == ["game_date", "home_team_tricode"] and len(out[sched]) == 0
     plain = normalize_inputs({}, [sched])
     assert list(plain[sched].columns) == TABLES[sched].column_names
+
+
+def test_read_declared_on_marked_frames_matches_consolidated_selection() -> None:
+    """The no-copy assembly gives the same frame as selecting the declared columns, with a fresh
+    RangeIndex, without the loader's mark, and independent of the source frame."""
+    from types import SimpleNamespace
+
+    from nba_backfill.frames import read_declared
+
+    table = TABLES["nba_analytics.player_game_summary"]
+    rng = np.random.default_rng(8)
+    source = reference_normalize_frame(sample_frame(table, rng, 40), table)
+    source.index = np.arange(40) * 2 + 5  # a block slice: not a RangeIndex from 0
+    source.attrs[NORMALIZED_ATTR] = table.name
+    wanted = ("player_lookup", "minutes_played", "game_date", "is_active", table.columns[13].name)
+    got = read_declared({table.name: source}, [SimpleNamespace(table=table.name, columns=wanted)])[table.name]
+    want = reference_normalize_frame(source.reset_index(drop=True), table)[list(wanted) + ["extra_col"]]
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.attrs == {} and NORMALIZED_ATTR in source.attrs
+    got.loc[0, "minutes_played"] = -1.0
+    assert source["minutes_played"].iloc[0] != -1.0
+    unmarked = source.copy()
+    unmarked.attrs = {}
+    again = read_declared({table.name: unmarked}, [SimpleNamespace(table=table.name, columns=wanted)])[table.name]
+    pd.testing.assert_frame_equal(again, want, check_exact=True)

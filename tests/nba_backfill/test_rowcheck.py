@@ -39,3 +39,107 @@ def test_valid_rows_come_back_in_contract_order() -> None:
 def test_contract_violations_are_rejected(rows: pd.DataFrame, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         validate_rows(rows, T, D, "analysis_date")
+
+
+# --- the column-at-a-time rules the vectorized checks replaced --------------------------------------
+
+def ref_contract_problem(rows: pd.DataFrame, table, day=None, date_column=None) -> str | None:
+    import numpy as np
+
+    from nba_backfill.rowcheck import _bad_numeric
+    from nba_backfill.values import is_null
+
+    unknown = [c for c in rows.columns if c not in table.by_name]
+    if unknown:
+        return f"{table.name}: unknown columns {unknown}"
+    if rows.empty:
+        return None
+    for col in table.columns:
+        if col.name not in rows.columns:
+            if col.required:
+                return f"{table.name}.{col.name} is REQUIRED but missing"
+            continue
+        series = rows[col.name]
+        if col.repeated:
+            if col.base_type in ("FLOAT64", "NUMERIC"):
+                flat = [x for v in series if isinstance(v, (list, tuple, np.ndarray)) for x in v]
+                if flat and not np.isfinite(np.array([np.nan if is_null(x) else x for x in flat], dtype="float64")).all():
+                    return f"{table.name}.{col.name}: array holds a NULL, NaN or infinite value"
+            continue
+        nulls = series.isna()
+        if col.required and nulls.any():
+            return f"{table.name}.{col.name} is REQUIRED but {int(nulls.sum())} rows are NULL"
+        if col.base_type in ("NUMERIC", "FLOAT64") and not nulls.all():
+            values = pd.to_numeric(series[~nulls], errors="raise").to_numpy(dtype="float64")
+            if col.numeric_scale is not None:
+                bad = values[_bad_numeric(values, col.numeric_precision or 38, col.numeric_scale)]
+                if len(bad):
+                    return f"{table.name}.{col.name}: {float(bad[0])!r} does not fit {col.type}"
+            elif np.isinf(values).any():
+                return f"{table.name}.{col.name}: infinite value"
+    if day is not None and date_column is not None:
+        dates = pd.to_datetime(rows[date_column]).dt.date
+        if (dates != day).any():
+            return f"{table.name}: rows dated outside the partition {day}"
+    if table.primary_key:
+        dupes = rows.duplicated(subset=list(table.primary_key))
+        if dupes.any():
+            key = rows.loc[dupes, list(table.primary_key)].iloc[0].tolist()
+            return f"{table.name}: duplicate primary key {key}"
+    return None
+
+
+def _many_rows(n: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(n)
+    return pd.DataFrame({
+        "team_abbr": pd.Series([f"T{i:03d}" for i in range(n)], dtype="str"),
+        "analysis_date": [D] * n,
+        "paint_pct_allowed_last_15": np.where(rng.random(n) < 0.3, np.nan, np.round(rng.random(n), 3)),
+        "opponent_pace": np.round(rng.normal(100, 3, n), 1),
+        "games_in_sample": pd.array(rng.integers(0, 15, n), dtype="Int64"),
+        "completeness_percentage": rng.random(n) * 100,
+        "data_quality_issues": [["x"]] * n,
+        "processed_at": pd.Timestamp("2024-12-21T08:00:00Z"),
+    })
+
+
+def test_vectorized_checks_give_the_column_by_column_answer() -> None:
+    import numpy as np
+
+    from nba_backfill.rowcheck import contract_problem
+
+    base = _many_rows(200)
+    variants = {
+        "clean": base,
+        "bad scale late row": base.assign(opponent_pace=base["opponent_pace"].where(base.index != 150, 101.25)),
+        "bad scale in two columns": base.assign(opponent_pace=101.25, paint_pct_allowed_last_15=0.5625),
+        "too wide": base.assign(paint_pct_allowed_last_15=np.where(base.index == 3, 100.0, base["paint_pct_allowed_last_15"])),
+        "infinite float64": base.assign(completeness_percentage=np.where(base.index == 9, np.inf, base["completeness_percentage"])),
+        "infinite numeric": base.assign(opponent_pace=np.where(base.index == 9, -np.inf, base["opponent_pace"])),
+        "null required": base.assign(team_abbr=base["team_abbr"].where(base.index % 7 != 0)),
+        "null required float": base.assign(analysis_date=np.where(base.index % 5 == 0, np.nan, 1.0)),
+        "all null numeric": base.assign(opponent_pace=np.nan),
+        "object numbers": base.assign(opponent_pace=base["opponent_pace"].astype(object)),
+        "duplicate key": pd.concat([base, base.iloc[[17]]], ignore_index=True),
+        "same team, other dates": base.assign(team_abbr="T000", analysis_date=[D + dt.timedelta(days=i % 199) for i in range(200)]),
+        "missing required": base.drop(columns=["processed_at"]),
+        "int64 numeric": base.assign(opponent_pace=np.arange(200)),
+    }
+    for name, rows in variants.items():
+        assert contract_problem(rows, T) == ref_contract_problem(rows, T), name
+        assert contract_problem(rows, T, D, "analysis_date") == ref_contract_problem(rows, T, D, "analysis_date"), name
+    assert contract_problem(variants["clean"], T) is None
+    assert "101.25" in contract_problem(variants["bad scale late row"], T)
+
+
+def test_partition_check_on_dates_timestamps_and_text() -> None:
+    from nba_backfill.rowcheck import contract_problem
+
+    base = _many_rows(30)
+    for dates in (pd.Series(pd.to_datetime([D] * 30)), pd.Series(pd.to_datetime([D] * 29 + [dt.date(2024, 12, 21)])),
+                  pd.Series([D] * 29 + [None], dtype=object), pd.Series(["2024-12-20"] * 30, dtype=object),
+                  pd.Series([dt.datetime(2024, 12, 20, 5)] * 30, dtype=object)):
+        rows = base.assign(analysis_date=dates)
+        assert contract_problem(rows, T, D, "analysis_date") == ref_contract_problem(rows, T, D, "analysis_date")

@@ -212,3 +212,102 @@ def test_completeness_pct_array_matches_scalar() -> None:
     want = np.array([cv.completeness_pct(int(a), int(e)) for a, e in zip(actual, expected)])
     assert np.array_equal(got.view("int64"), want.view("int64"))
     assert cv.completeness_pct_array([1, 2, 0], [3, 0, 0]).tolist() == [33.3, 100.0, 100.0]
+
+
+# --- numpy paths of opening night, history, team dates and finalize ------------------------------
+
+def ref_opening_night(sched: pd.DataFrame, season: int) -> dt.date:
+    rs = sched[sched["is_regular_season"].fillna(False).astype(bool)]
+    rs = rs[ref_row_seasons(rs) == season] if len(rs) else rs
+    if len(rs) and rs["game_date"].notna().any():
+        return rs["game_date"].min().date()
+    return cv.opening_night(sched.iloc[:0], season)  # the fallback table / 22 Oct
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_opening_night_matches_frame_rule(seed: int) -> None:
+    sched = schedule(np.random.default_rng(500 + seed))
+    sched.loc[sched.index[:2], "game_date"] = pd.NaT
+    variants = [sched, sched.assign(is_regular_season=sched["is_regular_season"].astype("object")),
+                sched.assign(is_regular_season=sched["is_regular_season"].fillna(False).astype(bool)), sched.iloc[:0]]
+    for frame in variants:
+        for season in (2023, 2024, 2025):
+            assert cv.opening_night(frame, season) == ref_opening_night(frame, season)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_history_on_text_keys_and_gapped_index_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(600 + seed)
+    sched = schedule(rng)
+    rows = game_rows(rng, 700)
+    rows.index = np.arange(len(rows)) * 3  # monotonic but not a RangeIndex
+    text = rows.assign(player_lookup=rows["player_lookup"].astype("str"))
+    numbered = rows.assign(player_lookup=rows["player_lookup"].map(lambda p: int(p[1:]) if isinstance(p, str) else None))
+    for frame in (rows, text, numbered, rows.drop(columns=["processed_at"])):
+        want = ref_history(frame, "player_lookup", DAY, sched) if "processed_at" in frame else None
+        got = cv.history(frame, "player_lookup", DAY, sched)
+        if want is not None:
+            pd.testing.assert_frame_equal(got, want)
+        positions = cv.history_positions(frame, "player_lookup", DAY, sched)
+        pd.testing.assert_frame_equal(frame.iloc[positions.index].set_axis(got.index), got)
+    early = cv.history(rows, "player_lookup", dt.date(2024, 10, 22), sched)  # nothing in season yet
+    pd.testing.assert_frame_equal(early, ref_history(rows, "player_lookup", dt.date(2024, 10, 22), sched))
+
+
+def test_team_final_dates_with_null_and_text_teams_match_reference() -> None:
+    sched = schedule(np.random.default_rng(7))
+    sched.loc[sched.index[5], "home_team_tricode"] = None
+    for frame in (sched, sched.assign(home_team_tricode=sched["home_team_tricode"].astype("str"),
+                                      away_team_tricode=sched["away_team_tricode"].astype("str")), sched.iloc[:0]):
+        got = cv.team_final_dates(frame, DAY)
+        pd.testing.assert_frame_equal(got, ref_team_final_dates(frame, DAY))
+
+
+def test_completeness_with_text_entities_matches_reference() -> None:
+    entity_teams, entity_dates, team_dates = completeness_inputs(np.random.default_rng(12))
+    text_dates = entity_dates.assign(entity=entity_dates["entity"].astype("str"))
+    text_teams = entity_teams.assign(entity=entity_teams["entity"].astype("str"))
+    for et, ed in ((entity_teams, text_dates), (text_teams, text_dates), (text_teams, entity_dates)):
+        got = cv.completeness_windows(et, ed, team_dates, day=DAY, windows=WINDOWS)
+        for name, (kind, size) in WINDOWS.items():
+            kwargs = {"last_games": size} if kind == "games" else {"last_days": size}
+            pd.testing.assert_frame_equal(got[name], ref_completeness(et, ed, team_dates, day=DAY, **kwargs), check_exact=True)
+
+
+def ref_finalize(rows: pd.DataFrame, table, hash_fields) -> pd.DataFrame:
+    from nba_backfill.values import data_hash_column, round_numeric_columns
+
+    out = round_numeric_columns(rows.reindex(columns=table.column_names), table)
+    for col in table.columns:
+        if col.repeated:
+            out[col.name] = [v if isinstance(v, list) else [] for v in out[col.name]]
+    if "data_hash" in out.columns and len(out):
+        out["data_hash"] = data_hash_column(out, table, hash_fields)
+    return out.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("n", [0, 3, 90])
+def test_finalize_matches_reindex_round_assign(n: int) -> None:
+    from nba_backfill.tables import table
+
+    out_table = table("nba_precompute.team_defense_zone_analysis")
+    rng = np.random.default_rng(n)
+    rows = pd.DataFrame({
+        "team_abbr": pd.Series(rng.choice(TEAMS, n), dtype="str"),
+        "analysis_date": [DAY] * n,
+        "paint_pct_allowed_last_15": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+        "opponent_pace": rng.normal(100, 5, n),
+        "games_in_sample": rng.integers(0, 15, n),
+        "strongest_zone": pd.Series(rng.choice(["paint", None], n), dtype="object"),
+        "data_quality_issues": [["x"] if i % 3 else None for i in range(n)],
+        "is_production_ready": rng.random(n) < 0.5,
+        "completeness_percentage": rng.random(n) * 100,
+        "processed_at": pd.Timestamp("2025-02-10T08:00:00Z"),
+    }, index=rng.permutation(n) * 2)
+    rows.attrs["note"] = "kept"
+    fields = ["team_abbr", "analysis_date", "paint_pct_allowed_last_15", "opponent_pace", "games_in_sample",
+              "strongest_zone", "mid_range_pct_allowed_last_15", "completeness_percentage", "data_quality_issues"]
+    got = cv.finalize(rows, out_table, fields)
+    want = ref_finalize(rows, out_table, fields)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.attrs == want.attrs
