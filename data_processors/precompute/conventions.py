@@ -8,7 +8,7 @@ Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -18,8 +18,14 @@ from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODU
 from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import (data_hash_column, finalize_rows, round_half_away, round_half_away_array,
-                                 round_numeric_columns)
+from nba_backfill.values import data_hash_column, finalize_rows, round_numeric_columns
+
+# Re-exported: processors use these through `conventions` (one import for the shared rules).
+from data_processors.precompute.completeness import (  # noqa: F401
+    completeness, completeness_pct, completeness_pct_array, completeness_windows)
+from data_processors.precompute.entity_arrays import rank_within
+from data_processors.precompute.entity_arrays import (  # noqa: F401
+    entity_aggregate, entity_first, entity_latest, entity_ranks, entity_sums, int64_array, rank_in_order, text_column)
 
 
 def row_seasons(df: pd.DataFrame) -> pd.Series:
@@ -276,18 +282,7 @@ def last_n(df: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
     Same rows as `groupby(key, sort=False).head(n)` (NULL keys dropped), from integer codes.
     """
     codes, _ = pd.factorize(df[key])
-    return df[(codes >= 0) & (_rank_within(codes) < n)]
-
-
-def _rank_within(codes: np.ndarray) -> np.ndarray:
-    """Position of each row among the rows with the same code, in frame order (cumcount)."""
-    order = np.argsort(codes, kind="stable")
-    ranked = codes[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]]) if len(ranked) else np.zeros(0, dtype="int64")
-    sizes = np.diff(np.r_[starts, len(ranked)])
-    rank = np.empty(len(codes), dtype="int64")
-    rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
-    return rank
+    return df[(codes >= 0) & (rank_within(codes) < n)]
 
 
 def active_games(pgs: pd.DataFrame) -> pd.DataFrame:
@@ -352,162 +347,6 @@ def _team_final_dates_fast(schedule: pd.DataFrame, day: dt.date, season: int) ->
     return pd.DataFrame({"team": pd.Series(teams[first], dtype=object), "game_date": when[first]})
 
 
-def completeness_pct(actual: float, expected: float) -> float:
-    """100.0 when nothing was due, else min(100, actual/expected*100) rounded to 1 decimal."""
-    if expected == 0:
-        return 100.0
-    return round_half_away(min(100.0, actual / expected * 100), 1)
-
-
-def completeness_pct_array(actual: ArrayLike, expected: ArrayLike) -> np.ndarray:
-    """completeness_pct element-wise (float64, bit-identical to the scalar rule)."""
-    a = np.asarray(actual, dtype="float64")
-    e = np.asarray(expected, dtype="float64")
-    due = e != 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.minimum(100.0, np.where(due, a, 0.0) / np.where(due, e, 1.0) * 100)
-    return np.where(due, round_half_away_array(ratio, 1), 100.0)
-
-
-#: A completeness window: ("games", N) = the team's N most recent final-game dates before D;
-#: ("days", K) = the team's final-game dates in [D - K, D - 1].
-Window = tuple[str, int]
-
-
-def completeness(
-    entity_teams: pd.DataFrame,
-    entity_dates: pd.DataFrame,
-    team_dates: pd.DataFrame,
-    *,
-    day: dt.date,
-    last_games: int | None = None,
-    last_days: int | None = None,
-) -> pd.DataFrame:
-    """Schedule-based completeness per entity (spec §1.8).
-
-    Args:
-        entity_teams: columns `entity`, `team` (one row per entity).
-        entity_dates: columns `entity`, `game_date`: dates on which the entity has an in-season row.
-        team_dates: `team_final_dates` output.
-        last_games / last_days: the window, N most recent team dates or dates in [D-K, D-1].
-
-    Returns:
-        Frame indexed by entity with expected, actual, missing, pct.
-    """
-    window: Window = ("games", last_games) if last_games is not None else ("days", int(last_days or 0))
-    return completeness_windows(entity_teams, entity_dates, team_dates, day=day, windows={"w": window})["w"]
-
-
-def completeness_windows(
-    entity_teams: pd.DataFrame,
-    entity_dates: pd.DataFrame,
-    team_dates: pd.DataFrame,
-    *,
-    day: dt.date,
-    windows: Mapping[str, Window],
-) -> dict[str, pd.DataFrame]:
-    """`completeness` for several windows at once, e.g. {"l5": ("games", 5), "l7d": ("days", 7)}.
-
-    The (entity, team date, has row) pairs are built once with integer codes; each window is
-    then a mask and a bincount. Returns one frame per window name, as `completeness` would.
-    """
-    tdate = team_dates["game_date"]
-    if team_dates["team"].isna().any() or tdate.isna().any() or entity_dates["game_date"].isna().any():
-        return {name: _completeness_merge(entity_teams, entity_dates, team_dates, day, w) for name, w in windows.items()}
-    n_ent, n_td = len(entity_teams), len(team_dates)
-    # team codes shared by entity_teams and team_dates (an entity without team matches nothing)
-    teams, _ = pd.factorize(np.concatenate([_objects(entity_teams["team"]), _objects(team_dates["team"])]))
-    ent_team, td_team = teams[:n_ent], teams[n_ent:]
-    per_team = np.bincount(td_team, minlength=teams.max() + 1 if len(teams) else 0)
-    by_team = np.argsort(td_team, kind="stable")  # team_dates rows grouped by team, order kept
-    first = np.cumsum(per_team) - per_team
-    rank = np.empty(n_td, dtype="int64")  # position of each team date within its team (head(n))
-    rank[by_team] = np.arange(n_td) - np.repeat(first, per_team)
-    has_team = ent_team >= 0
-    reps = np.where(has_team, per_team[np.where(has_team, ent_team, 0)] if len(per_team) else 0, 0)
-    pair_entity = np.repeat(np.arange(n_ent), reps)
-    offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    pair_td = by_team[np.repeat(first[np.where(has_team, ent_team, 0)] if len(first) else 0, reps) + offset]
-    # does the entity have a row on that date? (entity, date) pairs as one integer code
-    ents = _entity_codes(entity_teams["entity"], entity_dates["entity"])
-    dates, _ = pd.factorize(np.concatenate([tdate.to_numpy(), entity_dates["game_date"].to_numpy()]))
-    n_dates = dates.max() + 1 if len(dates) else 1
-    have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
-    wanted = ents[pair_entity].astype("int64") * n_dates + dates[pair_td]
-    hit = np.isin(wanted, have)  # NULL entities (code -1) only meet each other and count 0 anyway
-    pair_date = tdate.to_numpy()[pair_td]
-    result: dict[str, pd.DataFrame] = {}
-    for name, (kind, size) in windows.items():
-        if kind == "games":
-            inside = rank[pair_td] < size
-        elif kind == "days":
-            inside = pair_date >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=int(size))))
-        else:
-            raise ValueError(f"unknown completeness window kind {kind!r}")
-        expected = _per_entity(ents[:n_ent], pair_entity, inside, n_ent)
-        actual = _per_entity(ents[:n_ent], pair_entity, inside & hit, n_ent)
-        result[name] = _completeness_frame(entity_teams["entity"], expected, actual)
-    return result
-
-
-def _objects(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype=object)
-
-
-def _entity_codes(entities: pd.Series, dated: pd.Series) -> np.ndarray:
-    """Codes of `entities` (factorized; NULL -1) followed by codes of `dated` in that numbering.
-
-    A dated entity absent from `entities` (or NULL) gets -1, which only ever meets NULL entities,
-    and those count 0. Factorizing the long column on its own avoids converting text to objects.
-    """
-    own, uniques = pd.factorize(_objects(entities))
-    dated_codes, dated_uniques = pd.factorize(dated)
-    mapping = pd.Index(uniques, dtype=object).get_indexer(pd.Index(dated_uniques, dtype=object))
-    mapped = np.where(dated_codes >= 0, mapping[dated_codes] if len(mapping) else -1, -1)
-    return np.concatenate([own, mapped]).astype("intp")
-
-
-def _per_entity(entity_codes: np.ndarray, pair_entity: np.ndarray, mask: np.ndarray, n_ent: int) -> np.ndarray:
-    """Count of masked pairs per entity value (rows sharing an entity share its total; NULL -> 0)."""
-    per_row = np.bincount(pair_entity[mask], minlength=n_ent)
-    valid = entity_codes >= 0
-    per_code = np.bincount(entity_codes[valid], weights=per_row[valid], minlength=entity_codes.max() + 1 if n_ent else 0)
-    return np.where(valid, per_code[np.where(valid, entity_codes, 0)] if len(per_code) else 0, 0).astype("int64")
-
-
-def _completeness_frame(entities: pd.Series, expected: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
-    """One constructor call from one dict (adding columns one by one costs more than the counting)."""
-    pct = completeness_pct_array(actual, expected) if len(expected) else np.zeros(0)
-    columns = {"expected": expected, "actual": actual, "missing": expected - actual, "pct": pct}
-    return pd.DataFrame(columns, index=pd.Index(entities), copy=False)
-
-
-def _completeness_merge(
-    entity_teams: pd.DataFrame, entity_dates: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, window: Window
-) -> pd.DataFrame:
-    """The merge-based reference, for inputs with NULL teams or dates (pandas joins NULL keys)."""
-    kind, size = window
-    if kind == "games":
-        window_dates = team_dates.groupby("team", sort=False).head(size)
-    else:
-        lo = pd.Timestamp(day - dt.timedelta(days=int(size)))
-        window_dates = team_dates[team_dates["game_date"] >= lo]
-    wanted = entity_teams[["entity", "team"]].merge(window_dates, on="team", how="left")
-    have = entity_dates[["entity", "game_date"]].drop_duplicates().assign(_hit=1)
-    joined = wanted.merge(have, on=["entity", "game_date"], how="left")
-    grouped = joined.groupby("entity", sort=False)
-    out = pd.DataFrame(
-        {
-            "expected": grouped["game_date"].count().astype("int64"),
-            "actual": grouped["_hit"].sum().astype("int64"),
-        }
-    )
-    out = out.reindex(entity_teams["entity"]).fillna(0).astype("int64")
-    out["missing"] = out["expected"] - out["actual"]
-    out["pct"] = [completeness_pct(a, e) for a, e in zip(out["actual"], out["expected"])]
-    return out
-
-
 def is_ready(pct: float) -> bool:
     return pct >= PRODUCTION_READY_PCT
 
@@ -544,59 +383,6 @@ def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -
     if "data_hash" in out.columns and len(out):
         out["data_hash"] = data_hash_column(out, table, hash_fields)
     return out.reset_index(drop=True)
-
-
-# --- per-entity windows on integer codes (zone analysis processors) ----------------------------
-
-
-def entity_ranks(keys: pd.Series, entities: Sequence[object] | None = None) -> tuple[np.ndarray, np.ndarray, list]:
-    """Each row's position in `entities` (-1 when absent), its rank among its entity's rows, and
-    the entities (default: the distinct non-NULL keys, sorted).
-
-    Ranks follow frame order, so on `history` output rank 0 is the newest game and
-    `rank < n` selects the same rows as `last_n(rows, key, n)`, without building frames.
-    """
-    values = keys.to_numpy(dtype=object)
-    if entities is None:
-        codes, uniques = pd.factorize(values, sort=True)
-        entities = list(uniques)
-    else:
-        codes = pd.Index(entities, dtype="object").get_indexer(values)
-    return codes, rank_in_order(codes), list(entities)
-
-
-def rank_in_order(codes: np.ndarray) -> np.ndarray:
-    """Position of each row among the rows with the same code, in frame order; no sort when the
-    codes are already grouped in ascending order (as on `history` output)."""
-    n = len(codes)
-    if n and (np.diff(codes) >= 0).all():
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        return np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    return _rank_within(codes)
-
-
-def entity_sums(codes: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per-entity sums over the masked rows of each column of `values` (rows x k), NULL as 0.
-
-    Shape (n, k). Meant for counting stats (integer-valued floats), whose sums are exact in
-    any order, so they equal pandas' groupby sums.
-    """
-    sel = mask & (codes >= 0)
-    picked = values[sel]
-    picked = np.where(np.isnan(picked), 0.0, picked)
-    out = np.zeros((n, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(codes[sel], weights=picked[:, j], minlength=n)
-    return out
-
-
-def entity_latest(codes: np.ndarray, mask: np.ndarray, stamps: pd.Series, n: int) -> pd.Series:
-    """Per-entity maximum of a UTC timestamp column over the masked rows (NaT when none), as groupby max."""
-    sel = mask & (codes >= 0)
-    ints = stamps.to_numpy(dtype="datetime64[ns]").view("int64")[sel]  # NaT is the smallest int64
-    out = np.full(n, np.iinfo("int64").min, dtype="int64")
-    np.maximum.at(out, codes[sel], ints)
-    return pd.Series(pd.DatetimeIndex(out.view("datetime64[ns]")).tz_localize("UTC"))
 
 
 def zone_bookkeeping(comp: pd.DataFrame, missing_zone: np.ndarray, source_pct: str, day: dt.date,
@@ -648,75 +434,3 @@ def history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.Dat
     """
     narrow = df[[key] + [c for c in HISTORY_COLUMNS if c in df.columns]]
     return history(narrow.set_axis(pd.RangeIndex(len(df)), axis=0), key, day, schedule)
-
-
-def entity_first(codes: np.ndarray, mask: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per entity, the value of its first masked row (the newest on `history` output), else None.
-
-    Rows must be grouped by entity, as `history` returns them; object array of length n.
-    """
-    out = np.full(n, None, dtype=object)
-    at = np.flatnonzero(mask & (codes >= 0))
-    ent = codes[at]
-    first = np.r_[True, ent[1:] != ent[:-1]] if len(ent) else np.zeros(0, dtype=bool)
-    out[ent[first]] = values[at[first]]
-    return out
-
-
-# --- grouped means and sums with pandas' exact arithmetic (daily cache, Phase 3 context) ----------
-
-
-def entity_aggregate(how: str, codes: np.ndarray, columns: Mapping[str, ArrayLike], n: int) -> dict[str, np.ndarray]:
-    """Per-entity "mean" or "sum" of float columns over the rows with code >= 0, bit-identical to
-    pandas' `Series.groupby(keys, sort=False).mean()` / `.sum()` on those rows (in that order).
-
-    pandas 3 adds up each column of contiguously grouped rows with np.add.reduceat when it holds
-    no NaN, and with its compensated kernel otherwise (skipping NaN); the two differ in the last
-    bit, which rounding can expose, so this follows the same dispatch. Result position = code;
-    entities without rows get NaN (mean) or 0.0 (sum).
-    """
-    sel = codes >= 0
-    c = codes if sel.all() else codes[sel]
-    empty = np.nan if how == "mean" else 0.0
-    out = {name: np.full(n, empty) for name in columns}
-    if not len(c):
-        return out
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    contiguous = len(starts) == np.count_nonzero(np.bincount(c))
-    sizes = np.diff(np.r_[starts, len(c)]).astype("float64")
-    kernel: dict[str, np.ndarray] = {}
-    for name, values in columns.items():
-        x = np.asarray(values, dtype="float64")
-        x = x if sel.all() else x[sel]
-        if contiguous and not np.isnan(x).any():
-            seg = np.add.reduceat(x, starts)
-            out[name][c[starts]] = seg / sizes if how == "mean" else seg
-        else:
-            kernel[name] = x
-    if kernel:  # a block holding NaN in every column always takes the compensated kernel
-        grouped = pd.DataFrame(kernel).groupby(c, sort=False)
-        agg = grouped.mean() if how == "mean" else grouped.sum()
-        at = agg.index.to_numpy()
-        for name in kernel:
-            out[name][at] = agg[name].to_numpy()
-    return out
-
-
-def int64_array(values: ArrayLike | None, n: int) -> pd.api.extensions.ExtensionArray:
-    """INT64 output values (integral numbers with NaN/None for NULL, or one scalar for all n rows)
-    as a nullable Int64 array: what `Series.astype("Int64")` makes of them, without its object pass."""
-    if isinstance(values, pd.Series | pd.Index):
-        values = values.to_numpy(dtype="float64", na_value=np.nan)
-    x = np.broadcast_to(np.asarray(np.nan if values is None else values, dtype="float64"), (n,))
-    missing = np.isnan(x)
-    whole = np.where(missing, 0.0, x)
-    if (whole != np.trunc(whole)).any():  # not integral: pandas raises its usual error
-        return pd.array(x, dtype="Float64").astype("Int64")
-    return pd.arrays.IntegerArray(whole.astype("int64"), missing)
-
-
-def text_column(values: ArrayLike | str | None, n: int) -> pd.Series:
-    """A STRING output column as object dtype with None for every NULL (NaN included); plain
-    construction would infer pandas' `str` dtype, whose NULL is NaN."""
-    arr = np.broadcast_to(np.asarray(values, dtype=object), (n,))
-    return pd.Series(np.where(pd.isna(arr), None, arr), dtype=object)
