@@ -17,6 +17,7 @@ import pandas as pd
 from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODUCTION_READY_PCT
 from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
+from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec
 from nba_backfill.values import data_hash_column, finalize_rows, round_numeric_columns
 
@@ -369,6 +370,17 @@ def bookkeeping(day: dt.date, run_ts: pd.Timestamp) -> dict[str, object]:
         "manual_override_required": None,
         "backfill_bootstrap_mode": None,
     }
+
+
+def checked_result(rows: pd.DataFrame, table: TableSpec, *, skipped: Sequence = (), eligible: int | None = None,
+                   problem: str | None = None) -> ProcessorResult:
+    """COMPLETE with the finished rows, or FAILED with no rows when they break the contract (spec §1.2)
+    or the processor's own extra check found `problem`."""
+    problem = contract_problem(rows, table) or problem
+    if problem:
+        return ProcessorResult(rows=empty_rows(table), outcome="FAILED", reason=problem, skipped=list(skipped),
+                               entities_eligible=eligible)
+    return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=list(skipped), entities_eligible=eligible)
 
 
 def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:

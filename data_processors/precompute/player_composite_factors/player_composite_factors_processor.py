@@ -17,6 +17,7 @@ import pandas as pd
 from data_processors.precompute.conventions import (
     bookkeeping,
     bootstrap_result,
+    checked_result,
     completeness,
     dedup_latest,
     empty_rows,
@@ -31,7 +32,6 @@ from data_processors.precompute.player_composite_factors import factors as f
 from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
 from nba_backfill.frames import as_timestamp, read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
-from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import table
 from nba_backfill.values import round_series
 
@@ -120,10 +120,7 @@ def compute(
     except NonFiniteInput as exc:
         return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=str(exc))
     rows = finalize(rows, out_table, HASH_FIELDS)
-    problem = contract_problem(rows, out_table) or _nan_problem(rows)
-    if problem:
-        return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=problem)
-    return ProcessorResult(rows=rows, outcome="COMPLETE", entities_eligible=len(rows))
+    return checked_result(rows, out_table, eligible=len(rows), problem=_nan_problem(rows))
 
 
 def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:

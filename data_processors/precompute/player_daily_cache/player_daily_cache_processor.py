@@ -24,7 +24,6 @@ from nba_backfill.constants import (
 )
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
-from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec, table
 
 NAME = "player_daily_cache"
@@ -395,10 +394,7 @@ def compute(
         out,
     )
     rows = cv.finalize(rows, out, HASH_FIELDS)
-    problem = contract_problem(rows, out)
-    if problem is not None:
-        return ProcessorResult(rows=cv.empty_rows(out), outcome="FAILED", reason=problem, entities_eligible=len(ctx))
-    return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(ctx))
+    return cv.checked_result(rows, out, skipped=skipped, eligible=len(ctx))
 
 
 SPEC = ProcessorSpec(

@@ -24,7 +24,6 @@ from nba_backfill.constants import (
 )
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
-from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import table
 from nba_backfill.values import round_half_away_array
 
@@ -213,10 +212,7 @@ def compute(
     rows.update(cv.zone_bookkeeping(comp, rows.pop("_missing_zone"), "source_player_game_completeness_pct",
                                     analysis_date, run_ts))  # fmt: skip
     rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
-    problem = contract_problem(rows, out_spec)
-    if problem is not None:
-        return ProcessorResult(rows=cv.empty_rows(out_spec), outcome="FAILED", reason=problem, skipped=skipped)
-    return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(universe))
+    return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
 
 
 def _active_mask(games: pd.DataFrame, pos: np.ndarray) -> np.ndarray:

@@ -22,7 +22,6 @@ from nba_backfill.constants import (
 )
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
-from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import table
 from nba_backfill.values import is_null, round_half_away_array
 
@@ -227,10 +226,7 @@ def compute(
                                 analysis_date, run_ts)
     rows = pd.concat([rows, pd.DataFrame(extra, index=rows.index)], axis=1)
     rows = cv.finalize(rows, out_spec, HASH_FIELDS)
-    problem = contract_problem(rows, out_spec)
-    if problem is not None:
-        return ProcessorResult(rows=cv.empty_rows(out_spec), outcome="FAILED", reason=problem, skipped=skipped)
-    return ProcessorResult(rows=rows, outcome="COMPLETE", skipped=skipped, entities_eligible=len(universe))
+    return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
 
 
 SPEC = ProcessorSpec(
