@@ -59,6 +59,12 @@ class InputSpec:
 ComputeFn = Callable[..., ProcessorResult]
 
 
+def wrapper_path(name: str, phase: int) -> str:
+    """The deploy path of a processor's backfill wrapper (Phase 3: analytics, Phase 4: precompute)."""
+    group = "analytics" if phase == 3 else "precompute"
+    return f"backfill_jobs/{group}/{name}/{name}_{group}_backfill.py"
+
+
 @dataclass(frozen=True)
 class ProcessorSpec:
     """Everything the engine needs to know about a processor; the registry holds one per processor."""
@@ -76,8 +82,13 @@ class ProcessorSpec:
     #: Phase 4 processors skip the bootstrap window; Phase 3 does not.
     bootstrap_skip: bool = True
     description: str = ""
-    #: Path of the thin wrapper script, relative to the repository root.
+    #: Path of the thin wrapper script, relative to the repository root; derived from the
+    #: platform's fixed deploy layout unless given.
     wrapper: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.wrapper:
+            object.__setattr__(self, "wrapper", wrapper_path(self.name, self.phase))
 
     def run(self, analysis_date: dt.date, inputs: Mapping[str, pd.DataFrame], run_timestamp: dt.datetime | None = None) -> ProcessorResult:
         return self.compute(analysis_date, inputs, run_timestamp)

@@ -205,5 +205,4 @@ SPEC = ProcessorSpec(
     needs_context=False,
     bootstrap_skip=False,
     description="Pre-game context of every player with a points prop (Odds API, else BettingPros per player).",
-    wrapper="backfill_jobs/analytics/upcoming_player_game_context/upcoming_player_game_context_analytics_backfill.py",
 )

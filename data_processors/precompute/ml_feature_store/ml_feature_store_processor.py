@@ -331,5 +331,4 @@ SPEC = ProcessorSpec(
     needs_context=True,
     bootstrap_skip=True,
     description="25-feature vector per player with a game on D, with provenance tags and a quality score",
-    wrapper="backfill_jobs/precompute/ml_feature_store/ml_feature_store_precompute_backfill.py",
 )

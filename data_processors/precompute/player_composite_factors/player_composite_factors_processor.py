@@ -357,5 +357,4 @@ SPEC = ProcessorSpec(
     needs_context=True,
     bootstrap_skip=True,
     description="Per-player fatigue, shot-zone mismatch, pace and usage-spike adjustments for the players of D.",
-    wrapper=f"backfill_jobs/precompute/{NAME}/{NAME}_precompute_backfill.py",
 )

@@ -414,5 +414,4 @@ SPEC = ProcessorSpec(
     needs_context=True,
     bootstrap_skip=True,
     description="Per-player daily snapshot: scoring averages, team pace/ORtg, workload and shot-zone copies.",
-    wrapper=f"backfill_jobs/precompute/{NAME}/{NAME}_precompute_backfill.py",
 )

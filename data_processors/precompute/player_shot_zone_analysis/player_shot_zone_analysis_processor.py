@@ -236,5 +236,4 @@ SPEC = ProcessorSpec(
     needs_context=False,
     bootstrap_skip=True,
     description="Shot distribution and zone FG% of each player over his last 10 active games.",
-    wrapper=f"backfill_jobs/precompute/{NAME}/{NAME}_precompute_backfill.py",
 )

@@ -243,5 +243,4 @@ SPEC = ProcessorSpec(
     needs_context=False,
     bootstrap_skip=True,
     description="Zone-by-zone defense of each team over its last 15 games versus the league average.",
-    wrapper=f"backfill_jobs/precompute/{NAME}/{NAME}_precompute_backfill.py",
 )
