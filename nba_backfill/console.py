@@ -74,8 +74,7 @@ class RichProgress:
             out.print(f"{processor}: {done}/{self._total.get(processor, '?')} dates, at {day} ({state}), {rate:.1f} dates/s")
 
     def finish(self, processor: str) -> None:
-        if self._progress is not None and processor == list(self._tasks)[-1] and len(self._tasks) >= 1:
-            pass
+        """Bars stay on screen until close(); nothing to do per processor."""
 
     def close(self) -> None:
         if self._progress is not None:
@@ -124,8 +123,6 @@ def render_summary(summary: RunSummary) -> None:
         out.print(f"[yellow]⚠ data gaps (NO_SOURCE_DATA): {len(gaps)} units[/]")
         for o in gaps[:20]:
             out.print(f"  ⚠ {o.processor} {o.day}: {o.reason}")
-    for msg in summary.messages:
-        out.print(msg)
     retry = summary.retry_commands()
     if retry:
         out.print("[bold]Retry the failed dates with:[/]")

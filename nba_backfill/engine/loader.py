@@ -14,10 +14,24 @@ import numpy as np
 import pandas as pd
 
 from nba_backfill.dates import season_of, season_start
+from nba_backfill.engine.plan import Calendar
+from nba_backfill.errors import EnvironmentProblem
 from nba_backfill.frames import NORMALIZED_ATTR, normalize_frame
 from nba_backfill.processor import InputSpec, ProcessorSpec
 from nba_backfill.tables import TABLES, TableSpec
 from nba_backfill.warehouse.base import Warehouse
+
+SCHEDULE = "nba_raw.nbac_schedule"
+
+
+def load_calendar(warehouse: Warehouse, start: dt.date, end: dt.date) -> Calendar:
+    """Final-game dates and opening nights of the seasons of [start, end], from one schedule query."""
+    if not warehouse.table_exists(SCHEDULE):
+        raise EnvironmentProblem(f"table {SCHEDULE} is missing: load data first (`nba-backfill sample load`)")
+    sql = ("SELECT game_id, game_date, season_year, game_status, is_regular_season, is_playoffs, "
+           f"home_team_tricode, away_team_tricode FROM {SCHEDULE} WHERE game_date BETWEEN @lo AND @hi")
+    frame = normalize_frame(warehouse.query(sql, {"lo": season_start(season_of(start)), "hi": end}), TABLES[SCHEDULE])
+    return Calendar.from_schedule(frame, list(range(season_of(start), season_of(end) + 1)))
 
 
 def window_bounds(spec: InputSpec, day: dt.date) -> tuple[dt.date | None, dt.date | None]:

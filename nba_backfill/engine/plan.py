@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from data_processors.precompute.conventions import final_games, opening_night, row_seasons
+from data_processors.precompute.conventions import final_games, opening_night
 from nba_backfill.constants import BOOTSTRAP_DAYS
 from nba_backfill.dates import season_of
 from nba_backfill.engine.ledger import LatestUnit, RETRY_STATES

@@ -22,19 +22,17 @@ from nba_backfill import __version__
 from nba_backfill.constants import COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of, season_start
 from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRecord, fingerprint
-from nba_backfill.engine.loader import BlockInputs, block_queries
+from nba_backfill.engine.loader import SCHEDULE, BlockInputs, block_queries, load_calendar
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.engine.writer import BatchWriter, warehouse_failure
 from nba_backfill.rowcheck import validate_rows
 from nba_backfill.errors import EnvironmentProblem, WarehouseError
-from nba_backfill.frames import normalize_frame
 from nba_backfill.processor import ProcessorResult, ProcessorSpec
 from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
 from nba_backfill.tables import TABLES
 from nba_backfill.warehouse.base import Warehouse
 
-SCHEDULE = "nba_raw.nbac_schedule"
 PHASE3_TABLES = ("nba_analytics.player_game_summary", "nba_analytics.team_offense_game_summary", "nba_analytics.team_defense_game_summary")
 HEARTBEAT_EVERY = dt.timedelta(minutes=5)
 BLOCK_SPAN_DAYS = 31
@@ -131,13 +129,6 @@ class Runner:
                     "`nba-backfill phase3 run --processor upcoming_player_game_context --start-date ... --end-date ...` first"
                 )
 
-    def calendar(self, start: dt.date, end: dt.date) -> Calendar:
-        lo = season_start(season_of(start))
-        sql = ("SELECT game_id, game_date, season_year, game_status, is_regular_season, is_playoffs, "
-               "home_team_tricode, away_team_tricode FROM nba_raw.nbac_schedule WHERE game_date BETWEEN @lo AND @hi")
-        frame = normalize_frame(self.warehouse.query(sql, {"lo": lo, "hi": end}), TABLES[SCHEDULE])
-        return Calendar.from_schedule(frame, list(range(season_of(start), season_of(end) + 1)))
-
     def _phase3_gaps(self, cal: Calendar, start: dt.date, end: dt.date) -> dict[dt.date, list[str]]:
         """Final-game dates in the lookback with no Phase 3 rows: one grouped query per table."""
         lo = season_start(season_of(start))
@@ -154,7 +145,7 @@ class Runner:
         return phase3_gaps([d for d in cal.game_dates if lo <= d < end], present)
 
     def plan(self, request: RunRequest) -> tuple[Calendar, dict[str, list[PlannedUnit]], list[dt.date], dict[tuple[str, dt.date], LatestUnit]]:
-        cal = self.calendar(request.start, request.end)
+        cal = load_calendar(self.warehouse, request.start, request.end)
         if request.dates is not None:
             days = [d for d in request.dates if d in set(cal.game_dates)]
             no_games = [d for d in request.dates if d not in set(cal.game_dates)]

@@ -11,7 +11,6 @@ from nba_backfill.dates import season_of
 from nba_backfill.engine.ledger import RETRY_STATES, Ledger
 from nba_backfill.errors import EnvironmentProblem
 from nba_backfill.registry import Registry, default_registry
-from nba_backfill.tables import TABLES
 from nba_backfill.warehouse.base import Warehouse
 
 
@@ -109,8 +108,3 @@ def failures(warehouse: Warehouse, run_id: str | None = None) -> dict:
 
 def _s(value: object) -> str | None:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def output_tables(registry: Registry | None = None) -> list[str]:
-    registry = registry or default_registry()
-    return [TABLES[p.output_table].name for p in registry.processors]

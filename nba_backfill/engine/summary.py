@@ -41,7 +41,6 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     wrappers: dict[str, str] = field(default_factory=dict)
     phase_commands: dict[str, str] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
     #: Load jobs per table issued by the run (BigQuery; empty on DuckDB).
     load_jobs: dict[str, int] = field(default_factory=dict)
     #: Dry run: the input queries the run would issue (with estimated bytes where available).
@@ -110,5 +109,4 @@ class RunSummary:
             ],
             "data_gaps": [{"processor": o.processor, "date": o.day.isoformat(), "reason": o.reason} for o in self.gaps()],
             "retry_commands": self.retry_commands(),
-            "messages": self.messages,
         }

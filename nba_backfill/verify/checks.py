@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nba_backfill.engine.ledger import Ledger
-from nba_backfill.engine.plan import Calendar
+from nba_backfill.engine.loader import load_calendar
 from nba_backfill.engine.status import game_dates, partition_counts
-from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
+from nba_backfill.registry import Registry
 from nba_backfill.tables import TABLES
 from nba_backfill.warehouse.base import Warehouse
 
@@ -77,16 +77,8 @@ def check_fallback(warehouse: Warehouse, registry: Registry) -> Check:
 
 def check_range(warehouse: Warehouse, registry: Registry, start: dt.date, end: dt.date) -> list[Check]:
     """Every non-bootstrap game date is done for every Phase 4 processor, counts match, keys unique."""
-    days = game_dates(warehouse, start, end)
-    sched = warehouse.query(
-        "SELECT game_date, season_year, game_status, is_regular_season, is_playoffs, home_team_tricode, away_team_tricode "
-        "FROM nba_raw.nbac_schedule WHERE game_date BETWEEN @lo AND @hi",
-        {"lo": dt.date(start.year - 1, 10, 1), "hi": end},
-    )
-    from nba_backfill.frames import normalize_frame
-
-    cal = Calendar.from_schedule(normalize_frame(sched, TABLES["nba_raw.nbac_schedule"]),
-                                 sorted({d.year if d.month >= 10 else d.year - 1 for d in days}))
+    cal = load_calendar(warehouse, start, end)
+    days = cal.games_in(start, end)
     procs = registry.names(4)
     latest = Ledger(warehouse).latest(procs, start, end) if warehouse.table_exists("nba_backfill.units") else {}
     checks = []
@@ -123,7 +115,3 @@ def duplicate_keys(warehouse: Warehouse, table_name: str, date_column: str, star
         {"lo": start, "hi": end},
     )
     return int(df["n"].iloc[0]) if len(df) else 0
-
-
-def context_processor_present(registry: Registry) -> bool:
-    return CONTEXT_PROCESSOR in registry.names()
