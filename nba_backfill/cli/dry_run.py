@@ -9,7 +9,9 @@ from rich.table import Table
 
 from nba_backfill.console import out
 from nba_backfill.dates import season_of, season_start
-from nba_backfill.engine.runner import PHASE3_TABLES, RunRequest
+from nba_backfill.engine.loader import load_calendar, load_phase3_gaps
+from nba_backfill.engine.plan import gaps_before
+from nba_backfill.engine.runner import RunRequest
 from nba_backfill.engine.status import partition_counts
 from nba_backfill.engine.summary import RunSummary
 from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
@@ -51,13 +53,13 @@ def availability_report(warehouse: Warehouse, registry: Registry, request: RunRe
                       "WHERE game_date BETWEEN @lo AND @hi AND game_status = 3 "
                       "AND (COALESCE(is_regular_season, FALSE) OR COALESCE(is_playoffs, FALSE)) GROUP BY game_date", season_lo, hi)
     context = partition_counts(warehouse, "nba_analytics.upcoming_player_game_context", "game_date", lo, hi)
-    history = {name: partition_counts(warehouse, name, "game_date", season_lo, hi) for name in PHASE3_TABLES}
+    gaps = load_phase3_gaps(warehouse, load_calendar(warehouse, lo, hi), lo, hi)
     firsts = _per_date(warehouse, "SELECT first_date AS d, COUNT(*) AS n FROM (SELECT player_lookup, season_year, "
                        "MIN(game_date) AS first_date FROM nba_analytics.player_game_summary WHERE game_date BETWEEN @lo AND @hi "
                        "GROUP BY player_lookup, season_year) GROUP BY first_date", season_lo, hi)
     out_rows = []
     for day in days:
-        missing = sorted({d.isoformat() for name, counts in history.items() for d in _final_before(day, games, counts)})
+        missing = [d.isoformat() for d in gaps_before(day, gaps)]
         with_history = sum(n for d, n in firsts.items() if d < day and season_of(d) == season_of(day))
         out_rows.append({"date": day.isoformat(), "games": games.get(day, 0), "players_with_history": with_history,
                          "props_players": context.get(day, 0), "phase3_gap_dates": missing[:5], "phase3_gaps": len(missing)})
@@ -69,10 +71,6 @@ def _per_date(warehouse: Warehouse, sql: str, lo: dt.date, hi: dt.date) -> dict[
         return {}
     df = warehouse.query(sql, {"lo": lo, "hi": hi})
     return {pd.Timestamp(d).date(): int(n) for d, n in zip(df["d"], df["n"])}
-
-
-def _final_before(day: dt.date, games: dict[dt.date, int], counts: dict[dt.date, int]) -> list[dt.date]:
-    return [d for d in games if d < day and season_of(d) == season_of(day) and not counts.get(d)]
 
 
 def render_availability(rows: list[dict[str, Any]]) -> None:

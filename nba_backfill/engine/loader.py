@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from nba_backfill.dates import season_of, season_start
-from nba_backfill.engine.plan import Calendar
+from nba_backfill.engine.plan import Calendar, phase3_gaps
+from nba_backfill.engine.status import partition_counts
 from nba_backfill.errors import EnvironmentProblem
 from nba_backfill.frames import NORMALIZED_ATTR, normalize_frame
 from nba_backfill.processor import InputSpec, ProcessorSpec
@@ -22,6 +23,8 @@ from nba_backfill.tables import TABLES, TableSpec
 from nba_backfill.warehouse.base import Warehouse
 
 SCHEDULE = "nba_raw.nbac_schedule"
+PHASE3_TABLES = ("nba_analytics.player_game_summary", "nba_analytics.team_offense_game_summary",
+                 "nba_analytics.team_defense_game_summary")
 
 
 def load_calendar(warehouse: Warehouse, start: dt.date, end: dt.date) -> Calendar:
@@ -32,6 +35,14 @@ def load_calendar(warehouse: Warehouse, start: dt.date, end: dt.date) -> Calenda
            f"home_team_tricode, away_team_tricode FROM {SCHEDULE} WHERE game_date BETWEEN @lo AND @hi")
     frame = normalize_frame(warehouse.query(sql, {"lo": season_start(season_of(start)), "hi": end}), TABLES[SCHEDULE])
     return Calendar.from_schedule(frame, list(range(season_of(start), season_of(end) + 1)))
+
+
+def load_phase3_gaps(warehouse: Warehouse, cal: Calendar, start: dt.date, end: dt.date) -> dict[dt.date, list[str]]:
+    """Final-game dates in the same-season lookback of [start, end] without rows in a Phase 3 table
+    (the pre-flight of engine spec §3.3): one grouped query per table."""
+    lo = season_start(season_of(start))
+    present = {name: set(partition_counts(warehouse, name, "game_date", lo, end)) for name in PHASE3_TABLES}
+    return phase3_gaps([d for d in cal.game_dates if lo <= d < end], present)
 
 
 def window_bounds(spec: InputSpec, day: dt.date) -> tuple[dt.date | None, dt.date | None]:

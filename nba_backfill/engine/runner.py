@@ -22,8 +22,8 @@ from nba_backfill import __version__
 from nba_backfill.constants import COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of, season_start
 from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRecord, fingerprint
-from nba_backfill.engine.loader import SCHEDULE, BlockInputs, block_queries, load_calendar
-from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, phase3_gaps, plan_processor, season_blocks
+from nba_backfill.engine.loader import SCHEDULE, BlockInputs, block_queries, load_calendar, load_phase3_gaps
+from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.engine.writer import BatchWriter, warehouse_failure
 from nba_backfill.rowcheck import validate_rows
@@ -33,7 +33,6 @@ from nba_backfill.registry import CONTEXT_PROCESSOR, Registry
 from nba_backfill.tables import TABLES
 from nba_backfill.warehouse.base import Warehouse
 
-PHASE3_TABLES = ("nba_analytics.player_game_summary", "nba_analytics.team_offense_game_summary", "nba_analytics.team_defense_game_summary")
 HEARTBEAT_EVERY = dt.timedelta(minutes=5)
 BLOCK_SPAN_DAYS = 31
 
@@ -129,21 +128,6 @@ class Runner:
                     "`nba-backfill phase3 run --processor upcoming_player_game_context --start-date ... --end-date ...` first"
                 )
 
-    def _phase3_gaps(self, cal: Calendar, start: dt.date, end: dt.date) -> dict[dt.date, list[str]]:
-        """Final-game dates in the lookback with no Phase 3 rows: one grouped query per table."""
-        lo = season_start(season_of(start))
-        present: dict[str, set[dt.date]] = {}
-        for name in PHASE3_TABLES:
-            if not self.warehouse.table_exists(name):
-                present[name] = set()
-                continue
-            df = self.warehouse.query(
-                f"SELECT game_date, COUNT(*) AS n FROM {name} WHERE game_date BETWEEN @lo AND @hi GROUP BY game_date",
-                {"lo": lo, "hi": end},
-            )
-            present[name] = {pd.Timestamp(d).date() for d in df["game_date"]}
-        return phase3_gaps([d for d in cal.game_dates if lo <= d < end], present)
-
     def plan(self, request: RunRequest) -> tuple[Calendar, dict[str, list[PlannedUnit]], list[dt.date], dict[tuple[str, dt.date], LatestUnit]]:
         cal = load_calendar(self.warehouse, request.start, request.end)
         if request.dates is not None:
@@ -212,7 +196,7 @@ class Runner:
             summary.planned_statements = self.planned_statements(plans)
             return summary
         self._check_load_quota(plans, request.batch_days)
-        gaps = {} if request.skip_preflight else self._phase3_gaps(cal, request.start, request.end)
+        gaps = {} if request.skip_preflight else load_phase3_gaps(self.warehouse, cal, request.start, request.end)
         if request.skip_preflight and hasattr(self.warehouse, "check_partition_expiration"):
             self.warehouse.check_partition_expiration = False  # type: ignore[attr-defined]
         self.ledger.ensure()
