@@ -3,15 +3,21 @@
 Usage: python benchmarks/profile_processor.py WAREHOUSE_URL PROCESSOR [--start D --end D] [--profile]
 The warehouse must already hold the processor's inputs (e.g. after scripts/sample_backfill.sh).
 Prints median / p95 / total ms of compute() over the game dates, excluding loading.
+`--dump FILE` saves every date's result (outcome, reason, skipped, rows without bookkeeping
+columns); `--compare FILE` checks today's results against such a dump, value for value:
+how an optimisation shows it changed no output on a whole season.
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
 import datetime as dt
+import pickle
 import pstats
 import statistics
 import time
+
+import pandas as pd
 
 from nba_backfill.engine.loader import BlockInputs
 from nba_backfill.engine.plan import season_blocks
@@ -27,12 +33,15 @@ def main() -> None:
     parser.add_argument("--start", default="2021-10-26")
     parser.add_argument("--end", default="2022-06-16")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
+    parser.add_argument("--dump", help="save every date's result to this pickle")
+    parser.add_argument("--compare", help="compare every date's result with this pickle (from --dump)")
     args = parser.parse_args()
     spec = default_registry().get(args.processor)
     wh = connect(args.warehouse)
     days = game_dates(wh, dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end))
     timings: list[float] = []
     outcomes: dict[str, int] = {}
+    results: dict[dt.date, tuple] = {}
     prof = cProfile.Profile() if args.profile else None
     for block in season_blocks(days):
         inputs = BlockInputs(wh, spec, block)
@@ -46,11 +55,46 @@ def main() -> None:
                 prof.disable()
             timings.append((time.perf_counter() - t0) * 1000)
             outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            if args.dump or args.compare:
+                results[day] = _comparable(result)
     timings.sort()
     print(f"{args.processor}: {len(timings)} dates, median {statistics.median(timings):.1f} ms, "
           f"p95 {timings[int(0.95 * (len(timings) - 1))]:.1f} ms, total {sum(timings) / 1000:.1f} s, outcomes {outcomes}")
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+    if args.dump:
+        with open(args.dump, "wb") as fh:
+            pickle.dump(results, fh)
+    if args.compare:
+        with open(args.compare, "rb") as fh:
+            before = pickle.load(fh)
+        differing = [d for d in sorted(set(before) | set(results)) if not _same(before.get(d), results.get(d))]
+        print(f"compare: {len(results)} dates, {len(differing)} differ" + (f": first {differing[:5]}" if differing else ""))
+        if differing:
+            raise SystemExit(1)
+
+
+BOOKKEEPING = ("processed_at", "created_at")
+
+
+def _comparable(result) -> tuple:
+    """A result as plain data: outcome, reason, skipped entries, rows (bookkeeping columns dropped)."""
+    rows = result.rows.drop(columns=[c for c in result.rows.columns if c in BOOKKEEPING or c.endswith("_last_updated")])
+    skipped = [(s.entity_id, s.category, s.reason) for s in result.skipped]
+    return result.outcome, result.reason, skipped, rows.reset_index(drop=True)
+
+
+def _same(a, b) -> bool:
+    """Equal outcome, reason and skipped; rows equal value for value, with the same columns and dtypes."""
+    if a is None or b is None:
+        return a is b
+    if a[:3] != b[:3]:
+        return False
+    try:
+        pd.testing.assert_frame_equal(a[3], b[3], check_exact=True)
+    except AssertionError:
+        return False
+    return True
 
 
 if __name__ == "__main__":
