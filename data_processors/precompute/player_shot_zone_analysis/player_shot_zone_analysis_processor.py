@@ -43,11 +43,12 @@ SCHEDULE_COLUMNS = (
     "game_date", "season_year", "home_team_tricode", "away_team_tricode",
     "game_status", "is_regular_season", "is_playoffs",
 )  # fmt: skip
-ZONE_ATTEMPTS = ["paint_attempts", "mid_range_attempts", "three_pt_attempts"]
 COUNT_COLUMNS = [
     "paint_attempts", "paint_makes", "mid_range_attempts", "mid_range_makes",
     "three_pt_attempts", "three_pt_makes", "fg_makes", "assisted_fg_makes", "unassisted_fg_makes",
 ]  # fmt: skip
+#: Positions in COUNT_COLUMNS of the zone attempts (a NULL one marks a game without zone data).
+ZONE_INDEX = [COUNT_COLUMNS.index(c) for c in ("paint_attempts", "mid_range_attempts", "three_pt_attempts")]
 
 HASH_FIELDS = (
     "player_lookup", "universal_player_id", "analysis_date",
@@ -77,6 +78,22 @@ def quality_tier(n10: int) -> str:
     if n10 >= 10:
         return "high"
     return "medium" if n10 >= 7 else "low"
+
+
+_QUALITY_LABELS = np.array(["insufficient", "limited", "good", "excellent"], dtype=object)
+_TIER_LABELS = np.array(["low", "medium", "high"], dtype=object)
+
+
+def sample_qualities(n: np.ndarray, window: int) -> np.ndarray:
+    """`sample_quality` of each count (object array): the thresholds are ordered, so the label
+    is the number of thresholds reached."""
+    level = (n >= math.floor(0.5 * window)).astype("int64") + (n >= math.floor(0.7 * window)) + (n >= window)
+    return _QUALITY_LABELS[level]
+
+
+def quality_tiers(n10: np.ndarray) -> np.ndarray:
+    """`quality_tier` of each count (object array)."""
+    return _TIER_LABELS[(n10 >= 7).astype("int64") + (n10 >= 10)]
 
 
 def primary_zones(paint: np.ndarray, mid: np.ndarray, three: np.ndarray) -> list[str | None]:
@@ -110,7 +127,7 @@ def metrics(l10: Mapping[str, np.ndarray], l20: Mapping[str, np.ndarray]) -> dic
         "three_pt_rate_last_10": _div(l10["three_pt_attempts"], total, 100.0),
         "total_shots_last_10": total.astype("int64"),
         "games_in_sample_10": n10,
-        "sample_quality_10": [sample_quality(n, SHOT_ZONE_WINDOW_GAMES) for n in n10.tolist()],
+        "sample_quality_10": sample_qualities(n10, SHOT_ZONE_WINDOW_GAMES),
         "paint_pct_last_10": _div(l10["paint_makes"], l10["paint_attempts"]),
         "mid_range_pct_last_10": _div(l10["mid_range_makes"], l10["mid_range_attempts"]),
         "three_pt_pct_last_10": _div(l10["three_pt_makes"], l10["three_pt_attempts"]),
@@ -120,14 +137,14 @@ def metrics(l10: Mapping[str, np.ndarray], l20: Mapping[str, np.ndarray]) -> dic
         "paint_rate_last_20": np.where(long_ok, _div(l20["paint_attempts"], total20, 100.0), np.nan),
         "paint_pct_last_20": np.where(long_ok, _div(l20["paint_makes"], l20["paint_attempts"]), np.nan),
         "games_in_sample_20": n20,
-        "sample_quality_20": [sample_quality(n, SHOT_ZONE_LONG_WINDOW_GAMES) for n in n20.tolist()],
+        "sample_quality_20": sample_qualities(n20, SHOT_ZONE_LONG_WINDOW_GAMES),
         "assisted_rate_last_10": _div(l10["assisted_fg_makes"], l10["fg_makes"], 100.0),
         "unassisted_rate_last_10": _div(l10["unassisted_fg_makes"], l10["fg_makes"], 100.0),
         "player_position": None,
     }
     stored = [round_half_away_array(out[c], 2) for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")]
     out["primary_scoring_zone"] = primary_zones(*stored)
-    out["data_quality_tier"] = [quality_tier(n) for n in n10.tolist()]
+    out["data_quality_tier"] = quality_tiers(n10)
     k = l10["missing_zone"].astype("int64")
     notes = [f"{m} of {n} games missing zone data" if m > 0 else None for m, n in zip(k.tolist(), n10.tolist())]
     out["calculation_notes"] = pd.Series(notes, dtype="object")
@@ -137,17 +154,26 @@ def metrics(l10: Mapping[str, np.ndarray], l20: Mapping[str, np.ndarray]) -> dic
     return out
 
 
-def window_sums(values: np.ndarray, stamps: pd.Series, codes: np.ndarray, mask: np.ndarray, n: int) -> dict[str, Any]:
-    """Per-player sums of the counting columns (NULL as 0), game and missing-zone counts and the
-    latest processed_at over the masked rows; `values` holds COUNT_COLUMNS then ZONE_ATTEMPTS and
-    `codes` index the n qualified players (-1 = other)."""
-    k = len(COUNT_COLUMNS)
-    missing = np.isnan(values[:, k:]).any(axis=1)[:, None]
-    sums = cv.entity_sums(codes, mask, np.column_stack([values[:, :k], missing]), n)
+def window_sums(values: np.ndarray, codes: np.ndarray, mask: np.ndarray, n: int) -> dict[str, Any]:
+    """Per-player sums of COUNT_COLUMNS (`values`, NULL as 0), game and missing-zone counts over
+    the masked rows; `codes` index the n qualified players (-1 = other)."""
+    missing = np.isnan(values[:, ZONE_INDEX]).any(axis=1)[:, None]
+    sums = _grouped_sums(codes[mask], np.column_stack([values, missing])[mask], n)
     out: dict[str, Any] = {c: sums[:, j] for j, c in enumerate(COUNT_COLUMNS)}
     out["missing_zone"] = sums[:, -1]
     out["games"] = np.bincount(codes[mask & (codes >= 0)], minlength=n)
-    out["last_updated"] = cv.entity_latest(codes, mask, stamps, n)
+    return out
+
+
+def _grouped_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """`conventions.entity_sums` over every row, as one np.add.reduceat when the rows come grouped
+    by code in ascending order (as in `history`) instead of a bincount per column. The columns
+    are INT64 counts, whose float sums are exact in any order, so the result is the same."""
+    if not len(codes) or codes[0] < 0 or (np.diff(codes) < 0).any():
+        return cv.entity_sums(codes, np.ones(len(codes), dtype=bool), values, n)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    out = np.zeros((n, values.shape[1]))
+    out[codes[starts]] = np.add.reduceat(np.where(np.isnan(values), 0.0, values), starts, axis=0)
     return out
 
 
@@ -167,20 +193,22 @@ def compute(
 
     games = frames[PGS]
     hist = cv.history_positions(games, KEY, analysis_date, schedule)  # grouped by player, newest first
-    if hist[KEY].isna().any():
-        hist = hist[hist[KEY].notna()]
-    pos = hist.index.to_numpy()
+    keys, pos, dates = hist[KEY].to_numpy(dtype=object), hist.index.to_numpy(), hist["game_date"].to_numpy()
+    codes, universe, heads = _players(keys)
+    if codes is None:  # NULL players: no entity, drop their rows
+        known = ~pd.isna(keys)
+        keys, pos, dates = keys[known], pos[known], dates[known]
+        codes, universe, heads = _players(keys)
     team_dates = cv.team_final_dates(schedule, analysis_date)
-    codes, _, universe = cv.entity_ranks(hist[KEY])
     active = _active_mask(games, pos)
-    act_rank = np.full(len(hist), np.iinfo("int64").max)
+    act_rank = np.full(len(pos), np.iinfo("int64").max)
     act_rank[active] = cv.rank_in_order(codes[active])  # rank among the player's active games
     n_active = np.bincount(codes[active], minlength=len(universe))
     ok = n_active >= SHOT_ZONE_MIN_GAMES
-    qualified = [p for p, q in zip(universe, ok) if q]
+    qualified = [p for p, q in zip(universe, ok.tolist()) if q]
     skipped = [
-        Skipped(p, "insufficient_data", f"{int(n)} active games, need {SHOT_ZONE_MIN_GAMES}")
-        for p, n, q in zip(universe, n_active.tolist(), ok)
+        Skipped(p, "insufficient_data", f"{n} active games, need {SHOT_ZONE_MIN_GAMES}")
+        for p, n, q in zip(universe, n_active.tolist(), ok.tolist())
         if not q
     ]
     if not qualified:
@@ -188,23 +216,24 @@ def compute(
         return cv.no_rows_result(out_spec, base, team_dates, SHOT_ZONE_MIN_GAMES, skipped, len(universe))
 
     n = len(qualified)
-    q_codes = np.where(ok[codes], (np.cumsum(ok) - 1)[codes], -1)
+    q_codes = np.where(ok, np.cumsum(ok) - 1, -1)[codes]
     long_rows = np.flatnonzero(active & (act_rank < SHOT_ZONE_LONG_WINDOW_GAMES) & (q_codes >= 0))
     long_pos = pos[long_rows]
-    values = games[COUNT_COLUMNS + ZONE_ATTEMPTS].to_numpy(dtype="float64")[long_pos]
-    stamps = games["processed_at"].take(long_pos)
+    values = np.column_stack([games[c].to_numpy(dtype="float64")[long_pos] for c in COUNT_COLUMNS])
     long_codes = q_codes[long_rows]
-    l10 = window_sums(values, stamps, long_codes, act_rank[long_rows] < SHOT_ZONE_WINDOW_GAMES, n)
-    l20 = window_sums(values, stamps, long_codes, np.ones(len(long_rows), dtype=bool), n)
+    l10 = window_sums(values, long_codes, act_rank[long_rows] < SHOT_ZONE_WINDOW_GAMES, n)
+    l20 = window_sums(values, long_codes, np.ones(len(long_rows), dtype=bool), n)
     rows = {KEY: qualified, "universal_player_id": None, **metrics(l10, l20)}
-    rows["source_player_game_last_updated"] = l20["last_updated"]
-    everywhere = np.ones(len(hist), dtype=bool)
-    upid = games["universal_player_id"].to_numpy(dtype=object)[pos]
-    rows["universal_player_id"] = pd.Series(cv.entity_first(q_codes, pd.notna(upid), upid, n), dtype="object")
-    newest_team = cv.entity_first(q_codes, everywhere, games["team_abbr"].to_numpy(dtype=object)[pos], n)
+    rows["source_player_game_last_updated"] = cv.entity_latest(long_codes, np.ones(len(long_rows), dtype=bool),
+                                                               games["processed_at"].take(long_pos), n)  # fmt: skip
+    first = pos[heads[ok]]  # each qualified player's newest row
+    rows["universal_player_id"] = pd.Series(_newest_known(games["universal_player_id"], first, pos, q_codes, n),
+                                            dtype="object")  # fmt: skip
+    newest_team = games["team_abbr"].to_numpy(dtype=object)[first]
+    window = _window_rows(team_dates, PLAYER_COMPLETENESS_WINDOW_GAMES, dates) & (q_codes >= 0)
     comp = cv.completeness(
-        pd.DataFrame({"entity": qualified, "team": newest_team}),
-        pd.DataFrame({"entity": hist[KEY].to_numpy(dtype=object), "game_date": hist["game_date"].to_numpy()}),
+        pd.DataFrame({"entity": qualified, "team": newest_team}, dtype=object),  # object: no text inference
+        pd.DataFrame({"entity": pd.Series(keys[window], dtype=object), "game_date": dates[window]}, copy=False),
         team_dates,
         day=analysis_date,
         last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
@@ -213,6 +242,44 @@ def compute(
                                     analysis_date, run_ts))  # fmt: skip
     rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
     return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
+
+
+def _players(keys: np.ndarray) -> tuple[np.ndarray | None, list, np.ndarray]:
+    """(code of each row, the distinct players sorted, first row of each) for `history` keys,
+    which come grouped in ascending order: one comparison of neighbours instead of a sort.
+    Codes are None when a key is NULL; rows out of order fall back to a sorted factorization."""
+    if not len(keys):
+        return np.zeros(0, dtype="int64"), [], np.zeros(0, dtype="int64")
+    heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    names = keys[heads]
+    if pd.isna(names).any():
+        return None, [], heads
+    if len(names) < 2 or (names[1:] > names[:-1]).all():
+        return np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, len(keys)])), names.tolist(), heads
+    codes, uniques = pd.factorize(keys, sort=True)
+    _, heads = np.unique(codes, return_index=True)
+    return codes, list(uniques), heads
+
+
+def _newest_known(column: pd.Series, first: np.ndarray, pos: np.ndarray, q_codes: np.ndarray, n: int) -> np.ndarray:
+    """Each qualified player's value of `column` on his newest row where it is not NULL (None if
+    never): usually the newest row itself, so the whole history is read only when one is NULL."""
+    values = column.to_numpy(dtype=object)
+    newest = values[first]
+    if not pd.isna(newest).any():
+        return newest
+    picked = values[pos]
+    return cv.entity_first(q_codes, pd.notna(picked), picked, n)
+
+
+def _window_rows(team_dates: pd.DataFrame, last_games: int, dates: np.ndarray) -> np.ndarray:
+    """Rows dated on or after the oldest date of any team's `last_games` window: no other row
+    can count in a completeness window, so completeness need not read them."""
+    team_days = team_dates["game_date"].to_numpy()
+    if not len(team_days) or np.isnat(team_days).any():
+        return np.ones(len(dates), dtype=bool)
+    teams, _ = pd.factorize(team_dates["team"])  # newest first per team (`team_final_dates`)
+    return dates >= team_days[cv.rank_in_order(teams) < last_games].min()
 
 
 def _active_mask(games: pd.DataFrame, pos: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -73,12 +74,21 @@ HASH_FIELDS = (
 
 def league_averages(hist: pd.DataFrame, day: dt.date) -> tuple[dict[str, float], str | None]:
     """Unweighted mean of qualifying teams' zone FG% over D-30..D-1, or the defaults plus a note."""
-    lo = np.datetime64(pd.Timestamp(day - dt.timedelta(days=LEAGUE_AVG_LOOKBACK_DAYS)))
-    recent = hist["game_date"].to_numpy() >= lo
     codes, teams = pd.factorize(hist[KEY], sort=True)  # groupby order: teams sorted
     cols = [c for _, m, a in ZONES for c in (m, a)]
-    sums = cv.entity_sums(codes, recent, hist[cols].to_numpy(dtype="float64"), len(teams))
-    games = np.bincount(codes[recent & (codes >= 0)], minlength=len(teams))
+    return league_average_arrays(codes, hist["game_date"].to_numpy(), hist[cols].to_numpy(dtype="float64"),
+                                 len(teams), day)  # fmt: skip
+
+
+def league_average_arrays(codes: np.ndarray, dates: np.ndarray, zone_values: np.ndarray, n_teams: int,
+                          day: dt.date) -> tuple[dict[str, float], str | None]:
+    """`league_averages` on arrays: `codes` number the teams in sorted order (-1 = none), `dates`
+    are datetime64 and `zone_values` holds makes, attempts per zone of ZONES (rows x 6).
+
+    Kept teams are averaged in sorted order, so the float sum is that of a sorted groupby."""
+    recent = dates >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=LEAGUE_AVG_LOOKBACK_DAYS)))
+    sums = cv.entity_sums(codes, recent, zone_values, n_teams)
+    games = np.bincount(codes[recent & (codes >= 0)], minlength=n_teams)
     keep = (games >= LEAGUE_AVG_MIN_TEAM_GAMES) & (sums[:, 1::2] > 0).all(axis=1)
     if keep.sum() >= LEAGUE_AVG_MIN_TEAMS:
         kept = sums[keep]
@@ -120,34 +130,34 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
 
 
-def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, mask: np.ndarray,
-              avgs: Mapping[str, float], league_note: str | None) -> pd.DataFrame:
+def team_rows(teams: list[str], window: WindowArrays, codes: np.ndarray, mask: np.ndarray,
+              avgs: Mapping[str, float], league_note: str | None) -> dict[str, Any]:
     """The computed (unrounded) metric columns of the qualified teams' rows (spec §2.4-§2.7).
 
     `codes` index `teams`, `mask` selects each team's window rows of `window` (history order).
     """
     n = len(teams)
-    sums = cv.entity_sums(codes, mask, window[COUNT_COLUMNS].to_numpy(dtype="float64"), n)
+    sums = cv.entity_sums(codes, mask, np.column_stack([window.counts, window.missing_zone]), n)
     agg = {c: sums[:, j] for j, c in enumerate(COUNT_COLUMNS)}
     g = np.bincount(codes[mask & (codes >= 0)], minlength=n)
-    missing_zone = cv.entity_sums(codes, mask, window[ATTEMPT_COLUMNS].isna().any(axis=1).to_numpy(float)[:, None], n)
-    k = missing_zone[:, 0].astype("int64")
+    k = sums[:, -1].astype("int64")
     rated = np.where(mask, codes, -1)
-    means = cv.entity_aggregate("mean", rated, {c: window[c].to_numpy("float64") for c in ("defensive_rating", "opponent_pace")}, n)
+    means = cv.entity_aggregate("mean", rated, {"defensive_rating": window.rating, "opponent_pace": window.pace}, n)
     pct = {label: _ratio(agg[m], agg[a]) for label, m, a in ZONES}
     vs = {label: (pct[label] - avgs[label]) * 100 for label in pct}
     strongest, weakest = zone_label_arrays(np.column_stack([vs[label] for label, _, _ in ZONES]))
     notes = []
-    for i in range(n):
+    for pa, ma, ta, ki, gi in zip(agg["opp_paint_attempts"].tolist(), agg["opp_mid_range_attempts"].tolist(),
+                                  agg["opp_three_pt_attempts"].tolist(), k.tolist(), g.tolist()):  # fmt: skip
         parts = [text for cond, text in (
-            (agg["opp_paint_attempts"][i] == 0, "No paint attempts"),
-            (agg["opp_mid_range_attempts"][i] == 0, "No mid-range attempts"),
-            (agg["opp_three_pt_attempts"][i] == 0, "No three-point attempts"),
-            (k[i] > 0, f"{k[i]} of {g[i]} games missing zone data"),
+            (pa == 0, "No paint attempts"),
+            (ma == 0, "No mid-range attempts"),
+            (ta == 0, "No three-point attempts"),
+            (ki > 0, f"{ki} of {gi} games missing zone data"),
             (league_note is not None, league_note),
         ) if cond]  # fmt: skip
         notes.append("; ".join(parts) if parts else None)
-    return pd.DataFrame({
+    return {
         "team_abbr": teams,
         "paint_pct_allowed_last_15": pct["paint"],
         "paint_attempts_allowed_per_game": agg["opp_paint_attempts"] / g,
@@ -168,13 +178,52 @@ def team_rows(teams: list[str], window: pd.DataFrame, codes: np.ndarray, mask: n
         "games_in_sample": g,
         "strongest_zone": strongest,
         "weakest_zone": weakest,
-        "data_quality_tier": [quality_tier(x) for x in g],
+        "data_quality_tier": [quality_tier(x) for x in g.tolist()],
         "calculation_notes": notes,
-        "source_team_defense_last_updated": cv.entity_latest(codes, mask, window["processed_at"], n),
+        "source_team_defense_last_updated": cv.entity_latest(codes, mask, window.stamps, n),
         "source_team_defense_rows_found": g,
         "source_team_defense_hash": None,
         "_missing_zone": k,
-    })  # fmt: skip
+    }  # fmt: skip
+
+
+def _positions(keys: np.ndarray, universe: list[str]) -> np.ndarray:
+    """Position in `universe` (which holds every key) of each key, looked up once per run of
+    equal keys: `history` rows come grouped by team, so there are about 30 runs."""
+    if not len(keys):
+        return np.zeros(0, dtype="int64")
+    heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    where = {team: i for i, team in enumerate(universe)}
+    at = np.array([where[k] for k in keys[heads].tolist()], dtype="int64")
+    return np.repeat(at, np.diff(np.r_[heads, len(keys)]))
+
+
+class WindowArrays(NamedTuple):
+    """The `history` columns the computation reads, as arrays (rows in history order)."""
+
+    keys: np.ndarray  #: defending_team_abbr (object)
+    dates: np.ndarray  #: game_date (datetime64)
+    counts: np.ndarray  #: COUNT_COLUMNS (rows x 11, float64, NaN = NULL)
+    missing_zone: np.ndarray  #: 1.0 where any zone attempts column is NULL
+    rating: np.ndarray  #: defensive_rating
+    pace: np.ndarray  #: opponent_pace
+    stamps: pd.Series  #: processed_at
+
+    @classmethod
+    def of(cls, hist: pd.DataFrame) -> WindowArrays:
+        """Each column read once; rows with a NULL team dropped (they belong to no team)."""
+        keys = hist[KEY].to_numpy(dtype=object)
+        counts = np.column_stack([hist[c].to_numpy(dtype="float64") for c in COUNT_COLUMNS])
+        attempts = [COUNT_COLUMNS.index(c) for c in ATTEMPT_COLUMNS]
+        missing_zone = np.isnan(counts[:, attempts]).any(axis=1).astype("float64")
+        arrays = cls(keys, hist["game_date"].to_numpy(), counts, missing_zone,
+                     hist["defensive_rating"].to_numpy(dtype="float64"),
+                     hist["opponent_pace"].to_numpy(dtype="float64"), hist["processed_at"])  # fmt: skip
+        known = ~pd.isna(keys)
+        if known.all():
+            return arrays
+        rows = np.flatnonzero(known)
+        return cls(*(a.take(rows) if isinstance(a, pd.Series) else a[rows] for a in arrays))
 
 
 def compute(
@@ -191,41 +240,39 @@ def compute(
         return boot
     run_ts = resolve_run_timestamp(run_timestamp)
 
-    hist = cv.history(frames[TDGS], KEY, analysis_date, schedule)
-    if hist[KEY].isna().any():
-        hist = hist[hist[KEY].notna()]
+    hist = WindowArrays.of(cv.history(frames[TDGS], KEY, analysis_date, schedule))
     team_dates = cv.team_final_dates(schedule, analysis_date)
-    universe = sorted(set(team_dates["team"].dropna()) | set(hist[KEY]))
+    scheduled = team_dates["team"].to_numpy(dtype=object)
+    universe = sorted(set(scheduled[~pd.isna(scheduled)].tolist()) | set(hist.keys.tolist()))
 
-    codes, rank, _ = cv.entity_ranks(hist[KEY], universe)
-    in_window = rank < TEAM_DEFENSE_WINDOW_GAMES
-    games = np.bincount(codes[in_window & (codes >= 0)], minlength=len(universe))
+    codes = _positions(hist.keys, universe)
+    in_window = cv.rank_in_order(codes) < TEAM_DEFENSE_WINDOW_GAMES
+    games = np.bincount(codes[in_window], minlength=len(universe))
     ok = games >= TEAM_DEFENSE_MIN_GAMES
-    qualified = [t for t, q in zip(universe, ok) if q]
+    qualified = [t for t, q in zip(universe, ok.tolist()) if q]
     skipped = [
-        Skipped(t, "insufficient_data", f"{int(n)} games, need {TEAM_DEFENSE_MIN_GAMES}")
-        for t, n, q in zip(universe, games, ok)
+        Skipped(t, "insufficient_data", f"{n} games, need {TEAM_DEFENSE_MIN_GAMES}")
+        for t, n, q in zip(universe, games.tolist(), ok.tolist())
         if not q
     ]
     if not qualified:
         base = f"0/{len(universe)} teams have {TEAM_DEFENSE_MIN_GAMES} games"
         return cv.no_rows_result(out_spec, base, team_dates, TEAM_DEFENSE_MIN_GAMES, skipped, len(universe))
 
-    avgs, league_note = league_averages(hist, analysis_date)
-    q_codes = np.cumsum(ok) - 1  # universe position -> qualified position
-    w_codes = np.where(codes >= 0, np.where(ok[codes], q_codes[codes], -1), -1)
+    # the universe is sorted and holds every team of the history: the league's team order
+    avgs, league_note = league_average_arrays(codes, hist.dates, hist.counts[:, :6], len(universe), analysis_date)
+    w_codes = np.where(ok, np.cumsum(ok) - 1, -1)[codes]  # universe position -> qualified position
     rows = team_rows(qualified, hist, w_codes, in_window, avgs, league_note)
     comp = cv.completeness(
-        pd.DataFrame({"entity": qualified, "team": qualified}),
-        hist[[KEY, "game_date"]].rename(columns={KEY: "entity"}),
+        pd.DataFrame({"entity": qualified, "team": qualified}, dtype=object),  # object: no text inference
+        pd.DataFrame({"entity": pd.Series(hist.keys, dtype=object), "game_date": hist.dates}, copy=False),
         team_dates,
         day=analysis_date,
         last_games=TEAM_DEFENSE_WINDOW_GAMES,
     )
-    extra = cv.zone_bookkeeping(comp, rows.pop("_missing_zone").to_numpy(), "source_team_defense_completeness_pct",
-                                analysis_date, run_ts)
-    rows = pd.concat([rows, pd.DataFrame(extra, index=rows.index)], axis=1)
-    rows = cv.finalize(rows, out_spec, HASH_FIELDS)
+    rows.update(cv.zone_bookkeeping(comp, rows.pop("_missing_zone"), "source_team_defense_completeness_pct",
+                                    analysis_date, run_ts))  # fmt: skip
+    rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
     return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
 
 
