@@ -1,14 +1,15 @@
 """The composite factor formulas (spec composite §A.5–A.8), vectorized over one row per player.
 
-Pure functions: they take the per-player frame of factor inputs (context columns merged
-with the player's shot-zone row and the opponent's team-defense row) and return
-unrounded float64 factors, the labels derived from stored (rounded) values, and the
-four context JSON strings. Nothing here knows about tables, windows or outcomes.
+Pure functions on numpy arrays (pandas Series are accepted too): they take the factor inputs
+(context columns, the player's shot-zone row and the opponent's team-defense row) and return
+unrounded float64 factors, the labels derived from stored (rounded) values, and the four
+context JSON strings. Nothing here knows about tables, windows or outcomes.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -61,34 +62,49 @@ WARNINGS: tuple[str, ...] = (
 )
 
 
-def factor_inputs(ctx: pd.DataFrame) -> pd.DataFrame:
+def floats(values: Any) -> np.ndarray:
+    """float64 values with NaN for every NULL (numpy, masked or object columns alike)."""
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(values, dtype="float64")
+
+
+def flags(values: Any) -> np.ndarray:
+    """A boolean column with NULL as FALSE (what `fillna(False).astype(bool)` gives)."""
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(pd.array(values, dtype="boolean").to_numpy(dtype=bool, na_value=False))
+
+
+def factor_inputs(ctx: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The context inputs actually used: float64 with defaults filled, `back_to_back` as bool."""
-    used = pd.DataFrame(index=ctx.index)
+    used: dict[str, np.ndarray] = {}
     for name, (column, default) in CONTEXT_DEFAULTS.items():
-        used[name] = ctx[column].astype("float64").fillna(float(default))
-    used["back_to_back"] = ctx["back_to_back"].fillna(False).astype(bool)
+        x = floats(ctx[column])
+        used[name] = np.where(np.isnan(x), float(default), x)
+    used["back_to_back"] = flags(ctx["back_to_back"])
     return used
 
 
-def fatigue_flags(used: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def fatigue_flags(used: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(penalty masks, shape rows × len(FATIGUE_PENALTIES); rest-bonus mask) in step order."""
-    b2b = used["back_to_back"].to_numpy(bool)
-    b2b14 = used["back_to_backs_last_14"].to_numpy()
-    age = used["player_age"].to_numpy()
+    b2b = np.asarray(used["back_to_back"], dtype=bool)
+    b2b14 = np.asarray(used["back_to_backs_last_14"])
+    age = np.asarray(used["player_age"])
     veteran = age >= 35
     penalties = np.column_stack(
         [
             b2b,
-            used["games_last_7"].to_numpy() >= 4,
-            used["minutes_last_7"].to_numpy() > 240,
-            used["avg_minutes_pg_last_7"].to_numpy() > 35,
+            np.asarray(used["games_last_7"]) >= 4,
+            np.asarray(used["minutes_last_7"]) > 240,
+            np.asarray(used["avg_minutes_pg_last_7"]) > 35,
             b2b14 >= 2,
             b2b14 == 1,
             veteran,
             ~veteran & (age >= 30),
         ]
     )
-    bonus = ~b2b & (used["days_rest"].to_numpy() >= 3)
+    bonus = ~b2b & (np.asarray(used["days_rest"]) >= 3)
     return penalties, bonus
 
 
@@ -99,57 +115,77 @@ def fatigue_score(penalties: np.ndarray, bonus: np.ndarray) -> np.ndarray:
     return np.clip(raw, 0, 100).astype("int64")
 
 
-def zone_used(primary: pd.Series) -> pd.Series:
+def zone_used(primary: Any) -> np.ndarray:
     """`primary_scoring_zone` when it names a known zone, else `paint` (balanced, NULL, other)."""
-    return primary.where(primary.isin(list(ZONE_COLUMNS)), "paint").astype("object")
+    values = np.asarray(primary, dtype=object)
+    known = np.zeros(len(values), dtype=bool)
+    for zone in ZONE_COLUMNS:
+        known |= values == zone
+    return np.where(known, values, "paint").astype(object)
 
 
-def pick_by_zone(frame: pd.DataFrame, zones: pd.Series, which: int, default: float) -> pd.Series:
+def pick_by_zone(columns: Mapping[str, Any], zones: np.ndarray, which: int, default: float) -> np.ndarray:
     """Per row, the usage (which=0) or defense (which=1) column of that row's zone, NULL -> default."""
-    conditions = [zones.to_numpy() == zone for zone in ZONE_COLUMNS]
-    choices = [frame[cols[which]].to_numpy("float64") for cols in ZONE_COLUMNS.values()]
+    conditions = [zones == zone for zone in ZONE_COLUMNS]
+    choices = [floats(columns[cols[which]]) for cols in ZONE_COLUMNS.values()]
     picked = np.select(conditions, choices, default=np.nan)
-    return pd.Series(picked, index=frame.index).fillna(default)
+    return np.where(np.isnan(picked), default, picked)
 
 
-def zone_mismatch(usage: pd.Series, dv: pd.Series, both_present: pd.Series) -> pd.Series:
+def zone_mismatch(usage: Any, dv: Any, both_present: Any) -> np.ndarray:
     """dv × min(usage/50, 1), ×1.2 when |m| > 5 (unrounded test), clamped to ±10; 0.0 if a row is absent."""
-    m = dv * np.minimum(usage / 50, 1.0)
-    m = m.where(m.abs() <= 5.0, m * 1.2)
-    return m.clip(-10.0, 10.0).where(both_present.to_numpy(bool), 0.0)
+    m = floats(dv) * np.minimum(floats(usage) / 50, 1.0)
+    m = np.where(np.abs(m) <= 5.0, m, m * 1.2)
+    return np.where(np.asarray(both_present, dtype=bool), np.clip(m, -10.0, 10.0), 0.0)
 
 
-def pace_score(pace_differential: pd.Series) -> pd.Series:
+def pace_score(pace_differential: Any) -> np.ndarray:
     """pace_differential / 2, clamped to ±3."""
-    return (pace_differential / 2).clip(-3.0, 3.0)
+    return np.clip(floats(pace_differential) / 2, -3.0, 3.0)
 
 
-def usage_spike(projected: pd.Series, baseline: pd.Series, stars_out: pd.Series) -> pd.Series:
+def usage_spike(projected: Any, baseline: Any, stars_out: Any) -> np.ndarray:
     """(p − b) × 0.3, positive spikes boosted ×1.15 (one star out) or ×1.30 (two+), clamped to ±3."""
-    s = (projected - baseline) * 0.3
-    boost = np.where(stars_out >= 2, 1.30, 1.15)
-    s = s.where(~((stars_out > 0) & (s > 0)), s * boost)
-    return s.clip(-3.0, 3.0).where(baseline != 0, 0.0)
+    b, n = floats(baseline), floats(stars_out)
+    s = (floats(projected) - b) * 0.3
+    boost = np.where(n >= 2, 1.30, 1.15)
+    s = np.where((n > 0) & (s > 0), s * boost, s)
+    return np.where(b != 0, np.clip(s, -3.0, 3.0), 0.0)
 
 
-def total_adjustment(fatigue: np.ndarray, zone: pd.Series, pace: pd.Series, usage: pd.Series) -> pd.Series:
+def total_adjustment(fatigue: np.ndarray, zone: np.ndarray, pace: np.ndarray, usage: np.ndarray) -> np.ndarray:
     """fatigue_adj + zone + pace + usage + the four deferred 0.0s, left to right, unrounded."""
-    total = pd.Series((fatigue - 100) / 20, index=zone.index, dtype="float64") + zone + pace + usage
+    total = (np.asarray(fatigue) - 100) / 20 + zone + pace + usage
     for _ in range(4):
         total = total + 0.0
     return total
 
 
-def warning_details(fatigue: np.ndarray, zone_stored: pd.Series, total_stored: pd.Series) -> list[str | None]:
+def warning_details(fatigue: np.ndarray, zone_stored: np.ndarray, total_stored: np.ndarray) -> list[str | None]:
     """The §A.7 warnings on stored values, joined with '; ' (None when none applies)."""
-    masks = np.column_stack([fatigue < 50, zone_stored.abs().to_numpy() > 8.0, total_stored.abs().to_numpy() > 12.0])
-    return ["; ".join(w for w, hit in zip(WARNINGS, row) if hit) or None for row in masks]
+    masks = np.column_stack([fatigue < 50, np.abs(zone_stored) > 8.0, np.abs(total_stored) > 12.0])
+    return [_WARNING_TEXTS[k] for k in bitmask(masks).tolist()]
+
+
+def bitmask(masks: np.ndarray) -> np.ndarray:
+    """Each row of a boolean matrix as one integer (column j is bit j): rows sharing a pattern
+    share a memoized label instead of a per-row join."""
+    return masks.astype("int64") @ (1 << np.arange(masks.shape[1], dtype="int64"))
+
+
+def bits(k: int, width: int) -> list[bool]:
+    """The `width` low bits of k, bit 0 first (the inverse of `bitmask` for one row)."""
+    return [bool(k >> j & 1) for j in range(width)]
+
+
+#: warning_details of each warning pattern (bit j = WARNINGS[j] applies).
+_WARNING_TEXTS = ["; ".join(w for w, hit in zip(WARNINGS, bits(k, len(WARNINGS))) if hit) or None for k in range(8)]
 
 
 JSON_COLUMNS = ("fatigue_context_json", "shot_zone_context_json", "pace_context_json", "usage_context_json")
 
 
-# --- context JSON (§A.8) ---------------------------------------------------------------------
+# --- context JSON (§A.8): the reference form, one row ------------------------------------------
 
 
 def _num(value: float) -> float:
@@ -163,7 +199,7 @@ def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def fatigue_json(used: dict[str, Any], penalties: list[str], bonuses: list[str], final: int) -> str:
+def fatigue_json(used: Mapping[str, Any], penalties: list[str], bonuses: list[str], final: int) -> str:
     """fatigue_context_json from the used inputs of one row."""
     return _dumps(
         {
@@ -194,7 +230,6 @@ def shot_zone_json(
     """shot_zone_context_json: the missing-data form, or the matchup with its stored score."""
     if not (shot_found and defense_found):
         return _dumps({"missing_data": True, "player_shot_zone_found": shot_found, "opponent_defense_found": defense_found})
-    kind = "favorable" if final > 2.0 else "unfavorable" if final < -2.0 else "neutral"
     return _dumps(
         {
             "player_primary_zone": primary,
@@ -202,7 +237,7 @@ def shot_zone_json(
             "primary_zone_frequency": _num(usage),
             "opponent_weak_zone": weak_zone,
             "opponent_defense_vs_league": _num(dv),
-            "mismatch_type": kind,
+            "mismatch_type": _mismatch_type(final),
             "final_score": _num(final),
         }
     )
@@ -210,13 +245,12 @@ def shot_zone_json(
 
 def pace_json(pace_differential: float, opponent_pace: float, final: float) -> str:
     """pace_context_json; the environment is read from the used pace differential."""
-    env = "fast" if pace_differential > 2 else "slow" if pace_differential < -2 else "normal"
     return _dumps(
         {
             "pace_differential": _num(pace_differential),
             "opponent_pace_last_10": _num(opponent_pace),
             "league_avg_pace": LEAGUE_AVG_PACE,
-            "pace_environment": env,
+            "pace_environment": _pace_environment(pace_differential),
             "final_score": _num(final),
         }
     )
@@ -225,54 +259,27 @@ def pace_json(pace_differential: float, opponent_pace: float, final: float) -> s
 def usage_json(projected: float, baseline: float, stars_out: float, final: float) -> str:
     """usage_context_json; the trend is read from the unrounded differential p − b."""
     diff = projected - baseline
-    trend = "spike" if diff > 2 else "drop" if diff < -2 else "stable"
     return _dumps(
         {
             "projected_usage_rate": _num(projected),
             "avg_usage_last_7": _num(baseline),
             "usage_differential": _num(diff),
             "star_teammates_out": int(stars_out),
-            "usage_trend": trend,
+            "usage_trend": _usage_trend(diff),
             "final_score": _num(final),
         }
     )
 
 
-def context_json_columns(
-    data: pd.DataFrame,
-    used: pd.DataFrame,
-    penalties: np.ndarray,
-    bonus: np.ndarray,
-    fatigue: np.ndarray,
-    zones: pd.Series,
-    usage_rate: pd.Series,
-    dv: pd.Series,
-    stored: pd.DataFrame,
-) -> dict[str, list[str]]:
-    """The four context JSON columns of the output rows (a short per-row loop; `data` holds the
-    joined shot_*/def_* upstream columns, `stored` the rounded zone/pace/usage scores)."""
-    labels = [label for label, _ in FATIGUE_PENALTIES]
-    shot_found, def_found = data["shot_found"].tolist(), data["def_found"].tolist()
-    primary, weak = _strings(data["shot_primary_scoring_zone"]), _strings(data["def_weakest_zone"])
-    zone_list, usage_list, dv_list = zones.tolist(), usage_rate.tolist(), dv.tolist()
-    zone_final, pace_final, usage_final = stored["zone"].tolist(), stored["pace"].tolist(), stored["usage"].tolist()
-    out: dict[str, list[str]] = {name: [] for name in JSON_COLUMNS}
-    for i, u in enumerate(used.to_dict("records")):
-        applied = [label for label, hit in zip(labels, penalties[i]) if hit]
-        bonuses = [REST_BONUS[0]] if bonus[i] else []
-        out["fatigue_context_json"].append(fatigue_json(u, applied, bonuses, int(fatigue[i])))
-        out["shot_zone_context_json"].append(
-            shot_zone_json(
-                shot_found[i], def_found[i], primary[i], zone_list[i], usage_list[i], weak[i], dv_list[i], zone_final[i]
-            )
-        )
-        out["pace_context_json"].append(pace_json(u["pace_differential"], u["opponent_pace_last_10"], pace_final[i]))
-        out["usage_context_json"].append(
-            usage_json(u["projected_usage_rate"], u["avg_usage_last_7"], u["star_teammates_out"], usage_final[i])
-        )
-    return out
+def _mismatch_type(final: float) -> str:
+    return "favorable" if final > 2.0 else "unfavorable" if final < -2.0 else "neutral"
 
 
-def _strings(values: pd.Series) -> list[str | None]:
-    """A string column as a list with every missing marker (None, NaN, NA) as None."""
-    return [v if isinstance(v, str) else None for v in values.tolist()]
+def _pace_environment(pace_differential: float) -> str:
+    return "fast" if pace_differential > 2 else "slow" if pace_differential < -2 else "normal"
+
+
+def _usage_trend(diff: float) -> str:
+    return "spike" if diff > 2 else "drop" if diff < -2 else "stable"
+
+

@@ -1,9 +1,13 @@
 """Phase 4 `player_composite_factors`: one row of adjustment factors per player with a game on D.
 
 Spec: phase4-composite-cache-features.md §0 and §A (shared conventions: phase4-zone-analysis.md
-Part 1). The factor formulas and context JSON live in `factors.py`; this module selects the
-same-date rows, the player history and completeness, assembles the contract row and decides
-the outcome.
+Part 1). The factor formulas live in `factors.py`, the context JSON in `context_json.py`, the
+player history and completeness in `player_history.py`; this module selects the same-date rows,
+joins the upstream rows, assembles the contract row and decides the outcome.
+
+compute() runs once per date on season-to-date frames, so it works on numpy arrays taken once
+per column (positions instead of filtered frames, one factorization per join) and builds a
+single output frame at the end.
 """
 from __future__ import annotations
 
@@ -18,22 +22,19 @@ from data_processors.precompute.conventions import (
     bookkeeping,
     bootstrap_result,
     checked_result,
-    completeness,
     dedup_latest,
     empty_rows,
-    entity_first,
     finalize,
-    history_positions,
-    is_ready,
     no_context_result,
-    team_final_dates,
 )
 from data_processors.precompute.player_composite_factors import factors as f
-from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
+from data_processors.precompute.player_composite_factors.context_json import context_json_columns
+from data_processors.precompute.player_composite_factors.player_history import history_facts
+from nba_backfill.constants import PRODUCTION_READY_PCT
 from nba_backfill.frames import as_timestamp, read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.tables import table
-from nba_backfill.values import round_series
+from nba_backfill.values import round_half_away_array
 
 NAME = "player_composite_factors"
 OUTPUT = "nba_precompute.player_composite_factors"
@@ -112,21 +113,33 @@ def compute(
     bootstrap = bootstrap_result(analysis_date, schedule, out_table)
     if bootstrap is not None:
         return bootstrap
-    ctx = context_rows(frames[CONTEXT], analysis_date)
-    if ctx.empty:
+    at = context_positions(frames[CONTEXT], analysis_date)
+    if not len(at):
         return no_context_result(analysis_date, schedule, out_table)
     try:
-        rows = build_rows(ctx, frames, analysis_date, resolve_run_timestamp(run_timestamp))
+        rows, problem = build_rows(at, frames, analysis_date, resolve_run_timestamp(run_timestamp))
     except NonFiniteInput as exc:
         return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=str(exc))
     rows = finalize(rows, out_table, HASH_FIELDS)
-    return checked_result(rows, out_table, eligible=len(rows), problem=_nan_problem(rows))
+    return checked_result(rows, out_table, eligible=len(rows), problem=problem)
 
 
-def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """Context rows of D, one per player (greatest processed_at, then greatest game_id)."""
-    rows = ctx[ctx["game_date"] == as_timestamp(day)]
-    return dedup_latest(rows, "player_lookup").reset_index(drop=True)
+def _on_day(dates: pd.Series, day: dt.date) -> np.ndarray:
+    """Mask of the rows dated D (a DATE column, normalized to naive datetime64)."""
+    values = dates.to_numpy()
+    if values.dtype == np.dtype("datetime64[ns]"):
+        return values == as_timestamp(day).to_datetime64()
+    return (dates == as_timestamp(day)).to_numpy(dtype=bool)
+
+
+def context_positions(ctx: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """Positions of the context rows of D, one per player (greatest processed_at, then greatest
+    game_id), in frame order."""
+    at = np.flatnonzero(_on_day(ctx["game_date"], day))
+    if pd.Index(ctx["player_lookup"].to_numpy(dtype=object)[at], dtype=object).is_unique:
+        return at
+    rows = ctx.take(at)
+    return ctx.index.get_indexer(dedup_latest(rows, "player_lookup").index)
 
 
 def latest_same_date(df: pd.DataFrame, key: str, day: dt.date) -> pd.DataFrame:
@@ -140,203 +153,220 @@ def latest_same_date(df: pd.DataFrame, key: str, day: dt.date) -> pd.DataFrame:
     return order.drop_duplicates(subset=[key], keep="first").drop(columns="_p")
 
 
-def _with_upstreams(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
-    """Context rows joined to the player's shot-zone row (shot_*) and the opponent's defense row (def_*)."""
-    shot = _lookup(latest_same_date(frames[SHOT_ZONE], "player_lookup", day), "player_lookup", ctx["player_lookup"], "shot")
-    defense = _lookup(latest_same_date(frames[TEAM_DEFENSE], "team_abbr", day), "team_abbr", ctx["opponent_team_abbr"], "def")
-    return pd.concat([ctx, pd.DataFrame({**shot, **defense}, index=ctx.index)], axis=1)
+def _match(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """For each wanted value, the position of the equal value among `keys`, else -1; None unless
+    the keys are distinct and non-NULL (one factorization of both, keys first: their codes are
+    then their positions)."""
+    k = len(keys)
+    codes, _ = pd.factorize(np.concatenate([keys, wanted]))
+    if not np.array_equal(codes[:k], np.arange(k)):
+        return None
+    at = codes[k:]
+    return np.where(at < k, at, -1)
 
 
-def _lookup(rows: pd.DataFrame, key: str, wanted: pd.Series, prefix: str) -> dict[str, Any]:
-    """For each wanted key, the columns of its row in `rows` (unique keys) as `{prefix}_{column}`,
-    NULL where absent (what a left merge gives), plus the `{prefix}_found` flag."""
-    at = pd.Index(rows[key].to_numpy(dtype=object)).get_indexer(wanted.to_numpy(dtype=object))
-    out: dict[str, Any] = {
-        f"{prefix}_{c}": pd.Series(
-            pd.api.extensions.take(rows[c].array, at, allow_fill=True), index=wanted.index, dtype=rows[c].dtype
-        )
-        for c in rows.columns
-        if c not in (key, "analysis_date")
-    }
-    out[f"{prefix}_found"] = at >= 0
+def _upstream_positions(df: pd.DataFrame, key: str, wanted: np.ndarray, day: dt.date) -> np.ndarray:
+    """Position in `df` of each wanted key's row for D (the latest when repeated), -1 when absent:
+    what a left join of the context rows to that upstream gives (NULL finds NULL)."""
+    at = np.flatnonzero(_on_day(df["analysis_date"], day))
+    keys = df[key].to_numpy(dtype=object)
+    found = _match(keys[at], wanted)
+    if found is None:  # repeated or NULL keys: the latest row per key, then the join's own look-up
+        if not pd.Index(keys[at], dtype=object).is_unique:
+            at = df.index.get_indexer(latest_same_date(df, key, day).index)
+        found = pd.Index(keys[at]).get_indexer(wanted)  # an inferred (text) Index: NULL finds NULL
+    return np.where(found >= 0, at[found] if len(at) else -1, -1)
+
+
+def _pick(values: np.ndarray, pos: np.ndarray, fill: Any) -> np.ndarray:
+    """values[pos], `fill` where pos is -1."""
+    out = np.full(len(pos), fill, dtype=values.dtype)
+    found = pos >= 0
+    out[found] = values[pos[found]]
     return out
 
 
-def _fill(values: pd.Series, fallback: pd.Series) -> pd.Series:
-    """values where non-NULL, else fallback (object dtype, so an all-NULL map stays a string column)."""
-    values = values.astype("object")
-    return values.where(values.notna(), fallback.astype("object"))
+def _upstream(df: pd.DataFrame, prefix: str, pos: np.ndarray, columns: tuple[str, ...]) -> dict[str, Any]:
+    """The upstream columns read, as `{prefix}_{column}` arrays aligned with the context rows:
+    numbers NaN, text None and flags FALSE where the row is absent; processed_at keeps its dtype."""
+    out: dict[str, Any] = {f"{prefix}_found": pos >= 0}
+    for c in columns:
+        series = df[c]
+        if c == "is_production_ready":
+            out[f"{prefix}_{c}"] = _pick(f.flags(series), pos, False)
+        elif c == "processed_at":
+            out[f"{prefix}_{c}"] = series.array.take(pos, allow_fill=True)
+        elif c in UPSTREAM_TEXT:
+            out[f"{prefix}_{c}"] = _pick(series.to_numpy(dtype=object), pos, None)
+        else:
+            out[f"{prefix}_{c}"] = _pick(f.floats(series), pos, np.nan)
+    return out
 
 
-def _history_facts(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> pd.DataFrame:
-    """Per context player: universal_player_id fallback and last-10-games completeness (§0.2, §1.8)."""
-    schedule = frames[SCHEDULE]
-    players = ctx["player_lookup"]
-    pgs = frames[PLAYER_GAMES]
-    pgs = pgs[pgs["player_lookup"].isin(players).to_numpy()].reset_index(drop=True)
-    hist = history_positions(pgs, "player_lookup", day, schedule)  # grouped by player, newest first
-    pos = hist.index.to_numpy()
-    codes = pd.Index(players.to_numpy(dtype=object)).get_indexer(hist["player_lookup"].to_numpy(dtype=object))
-    n = len(ctx)
-    teams = pgs["team_abbr"].to_numpy(dtype=object)[pos]
-    ids = pgs["universal_player_id"].to_numpy(dtype=object)[pos]
-    newest_team = pd.Series(entity_first(codes, np.ones(len(pos), dtype=bool), teams, n), index=ctx.index)
-    newest_id = pd.Series(entity_first(codes, pd.notna(ids), ids, n), index=ctx.index)
-    comp = completeness(
-        pd.DataFrame({"entity": players, "team": _fill(newest_team, ctx["team_abbr"])}),
-        pd.DataFrame({"entity": hist["player_lookup"].to_numpy(dtype=object), "game_date": hist["game_date"].to_numpy()}),
-        team_final_dates(schedule, day),
-        day=day,
-        last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
+#: Upstream columns read besides the key and analysis_date.
+SHOT_COLUMNS = tuple(c for c in READ_COLUMNS[SHOT_ZONE] if c not in ("player_lookup", "analysis_date"))
+DEFENSE_COLUMNS = tuple(c for c in READ_COLUMNS[TEAM_DEFENSE] if c not in ("team_abbr", "analysis_date"))
+#: Upstream columns taken as text (object arrays, None where absent).
+UPSTREAM_TEXT = ("primary_scoring_zone", "weakest_zone", "data_hash")
+#: Context columns taken as text (object arrays); the others are numbers, flags or timestamps.
+CONTEXT_TEXT = ("player_lookup", "universal_player_id", "game_id", "team_abbr", "opponent_team_abbr")
+
+
+def _context_columns(ctx: pd.DataFrame, at: np.ndarray) -> dict[str, Any]:
+    """The context columns read, at the selected rows (text as object arrays, numbers float64)."""
+    out: dict[str, Any] = {c: ctx[c].to_numpy(dtype=object)[at] for c in CONTEXT_TEXT}
+    for column, _ in f.CONTEXT_DEFAULTS.values():
+        out[column] = f.floats(ctx[column])[at]
+    out["back_to_back"] = f.flags(ctx["back_to_back"])[at]
+    out["is_production_ready"] = f.flags(ctx["is_production_ready"])[at]
+    out["processed_at"] = ctx["processed_at"].array.take(at)
+    return out
+
+
+def _with_upstreams(at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.date) -> dict[str, Any]:
+    """Context columns joined to the player's shot-zone row (shot_*) and the opponent's defense row (def_*)."""
+    data = _context_columns(frames[CONTEXT], at)
+    shot_at = _upstream_positions(frames[SHOT_ZONE], "player_lookup", data["player_lookup"], day)
+    def_at = _upstream_positions(frames[TEAM_DEFENSE], "team_abbr", data["opponent_team_abbr"], day)
+    return data | _upstream(frames[SHOT_ZONE], "shot", shot_at, SHOT_COLUMNS) | _upstream(
+        frames[TEAM_DEFENSE], "def", def_at, DEFENSE_COLUMNS
     )
-    return pd.DataFrame(
-        {
-            "universal_player_id": _fill(ctx["universal_player_id"], newest_id),
-            "expected_games_count": comp["expected"].to_numpy(),
-            "actual_games_count": comp["actual"].to_numpy(),
-            "missing_games_count": comp["missing"].to_numpy(),
-            "completeness_percentage": comp["pct"].to_numpy("float64"),
-        },
-        index=ctx.index,
-    )
 
 
-def build_rows(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp) -> pd.DataFrame:
-    """Every output column for the context players; labels already use the stored (rounded) scores."""
-    data = _with_upstreams(ctx, frames, day)
-    facts = _history_facts(ctx, frames, day)
+def build_rows(
+    at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp
+) -> tuple[pd.DataFrame, str | None]:
+    """Every output column for the context rows at `at`, and the NaN problem if any (§A.9);
+    labels already use the stored (rounded) scores."""
+    data = _with_upstreams(at, frames, day)
+    n = len(at)
+    facts = history_facts(data, frames[PLAYER_GAMES], frames[SCHEDULE], day)
     used = f.factor_inputs(data)
     penalties, bonus = f.fatigue_flags(used)
     fatigue = f.fatigue_score(penalties, bonus)
     zones = f.zone_used(data["shot_primary_scoring_zone"])
     usage_rate = f.pick_by_zone(_unprefixed(data, "shot_"), zones, 0, f.ZONE_USAGE_DEFAULT)
     dv = f.pick_by_zone(_unprefixed(data, "def_"), zones, 1, f.ZONE_DEFENSE_DEFAULT)
-    _check_finite(pd.concat([used.drop(columns="back_to_back"), usage_rate, dv], axis=1))
+    _check_finite(used, usage_rate, dv)
     zone = f.zone_mismatch(usage_rate, dv, data["shot_found"] & data["def_found"])
     pace = f.pace_score(used["pace_differential"])
     usage = f.usage_spike(used["projected_usage_rate"], used["avg_usage_last_7"], used["star_teammates_out"])
     total = f.total_adjustment(fatigue, zone, pace, usage)
-    stored = pd.DataFrame(
-        {
-            "zone": round_series(zone, 1),
-            "pace": round_series(pace, 1),
-            "usage": round_series(usage, 1),
-            "total": round_series(total, 2),
-        }
-    )
+    tenths = round_half_away_array(np.concatenate([zone, pace, usage]), 1)  # one call for the three NUMERIC(·,1)
+    stored = {"zone": tenths[:n], "pace": tenths[n : 2 * n], "usage": tenths[2 * n :]}
+    stored["total"] = round_half_away_array(total, 2)
     warnings = f.warning_details(fatigue, stored["zone"], stored["total"])
-    checks = pd.DataFrame(
-        {name: (data[col].notna() if col in CONTEXT_CHECKS else data[col]).to_numpy(bool) for name, col in COMPLETENESS_CHECKS}
+    checks = np.column_stack(
+        [~np.isnan(data[col]) if col in CONTEXT_CHECKS else data[col] for _, col in COMPLETENESS_CHECKS]
     )
-    missing = [", ".join(n for n, ok in zip(checks.columns, row) if not ok) or None for row in checks.to_numpy()]
-    json_cols = f.context_json_columns(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
-    return pd.DataFrame(
-        {
-            "player_lookup": data["player_lookup"],
-            "universal_player_id": facts["universal_player_id"],
-            "game_date": day,
-            "game_id": data["game_id"],
-            "analysis_date": day,
-            "fatigue_score": fatigue,
-            "shot_zone_mismatch_score": stored["zone"],
-            "pace_score": stored["pace"],
-            "usage_spike_score": stored["usage"],
-            **{name: 0.0 for name in DEFERRED_FACTORS},
-            "total_composite_adjustment": stored["total"],
-            **json_cols,
-            "calculation_version": CALCULATION_VERSION,
-            "data_completeness_pct": checks.sum(axis=1).to_numpy("float64") / len(COMPLETENESS_CHECKS) * 100,
-            "missing_data_fields": missing,
-            "has_warnings": [w is not None for w in warnings],
-            "warning_details": warnings,
-            **_source_columns(data),
-            "early_season_flag": False,
-            "insufficient_data_reason": None,
-            **{c: facts[c] for c in COMPLETENESS_COLUMNS},
-            "is_production_ready": _ready(data, facts),
-            "data_quality_issues": _issues(data, facts),
-            **bookkeeping(day, run_ts),
-        },
-        index=data.index,
-    )
+    names = [name for name, _ in COMPLETENESS_CHECKS]
+    missing = {k: ", ".join(nm for nm, ok in zip(names, f.bits(k, len(names))) if not ok) or None for k in range(32)}
+    json_cols = context_json_columns(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
+    columns = {
+        "player_lookup": pd.Series(data["player_lookup"], dtype=object, copy=False),
+        "universal_player_id": pd.Series(facts["universal_player_id"], dtype=object, copy=False),
+        "game_date": day,
+        "game_id": pd.Series(data["game_id"], dtype=object, copy=False),
+        "analysis_date": day,
+        "fatigue_score": fatigue,
+        "shot_zone_mismatch_score": stored["zone"],
+        "pace_score": stored["pace"],
+        "usage_spike_score": stored["usage"],
+        **{name: 0.0 for name in DEFERRED_FACTORS},
+        "total_composite_adjustment": stored["total"],
+        **json_cols,
+        "calculation_version": CALCULATION_VERSION,
+        "data_completeness_pct": checks.sum(axis=1).astype("float64") / len(COMPLETENESS_CHECKS) * 100,
+        "missing_data_fields": [missing[k] for k in f.bitmask(checks).tolist()],
+        "has_warnings": np.array([w is not None for w in warnings], dtype=bool),
+        "warning_details": warnings,
+        **_source_columns(data, n),
+        "early_season_flag": False,
+        "insufficient_data_reason": None,
+        **{c: facts[c] for c in COMPLETENESS_COLUMNS},
+        **_readiness(data, facts["completeness_percentage"]),
+        **bookkeeping(day, run_ts),
+    }
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False), _nan_problem(columns)
 
 
-def _unprefixed(data: pd.DataFrame, prefix: str) -> pd.DataFrame:
+def _unprefixed(data: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     """The columns of one joined upstream under their own names."""
-    cols = [c for c in data.columns if c.startswith(prefix)]
-    return data[cols].rename(columns=lambda c: c[len(prefix):])
+    return {c[len(prefix):]: v for c, v in data.items() if c.startswith(prefix)}
 
 
 class NonFiniteInput(ValueError):
     """A factor input is ±Inf: no default applies (only NULL/NaN have one), so the date fails."""
 
 
-def _check_finite(values: pd.DataFrame) -> None:
+#: Names of the zone picks in the finite check's message (the labels the former column concat gave them).
+_PICK_NAMES = ("0", "1")
+
+
+def _check_finite(used: Mapping[str, np.ndarray], usage_rate: np.ndarray, dv: np.ndarray) -> None:
     """±Inf in a factor input would reach a clamp or the JSON: refuse the date instead."""
-    bad = ~np.isfinite(values.to_numpy("float64"))
-    if bad.any():
-        cols = sorted({str(values.columns[j]) for j in np.nonzero(bad)[1]})
-        raise NonFiniteInput(f"non-finite factor input in {', '.join(cols)}")
+    values = {name: v for name, v in used.items() if name != "back_to_back"}
+    values |= dict(zip(_PICK_NAMES, (usage_rate, dv)))
+    bad = sorted(name for name, v in values.items() if not np.isfinite(v).all())
+    if bad:
+        raise NonFiniteInput(f"non-finite factor input in {', '.join(bad)}")
 
 
-def _ready_flags(data: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per upstream: present and is_production_ready TRUE (NULL counts as FALSE)."""
-    return {
-        "context": data["is_production_ready"].fillna(False).to_numpy(bool),
-        "shot": data["shot_found"].to_numpy(bool) & data["shot_is_production_ready"].fillna(False).to_numpy(bool),
-        "def": data["def_found"].to_numpy(bool) & data["def_is_production_ready"].fillna(False).to_numpy(bool),
-    }
+def _readiness(data: Mapping[str, Any], pct: np.ndarray) -> dict[str, Any]:
+    """is_production_ready (own completeness >= 90, context, shot-zone and opponent defense rows
+    present and ready) and data_quality_issues in the order of §A.9."""
+    own = pct >= PRODUCTION_READY_PCT
+    context = data["is_production_ready"]
+    shot = data["shot_found"] & data["shot_is_production_ready"]
+    defense = data["def_found"] & data["def_is_production_ready"]
+    state = np.column_stack([own, context, shot, data["shot_found"], defense, data["def_found"]])
+    memo: dict[int, tuple[str, ...]] = {}
+    issues: list[list[str]] = []
+    for k in f.bitmask(state).tolist():
+        if k not in memo:
+            memo[k] = _issue_codes(*f.bits(k, 6))
+        issues.append(list(memo[k]))
+    return {"is_production_ready": own & context & shot & defense, "data_quality_issues": issues}
 
 
-def _ready(data: pd.DataFrame, facts: pd.DataFrame) -> np.ndarray:
-    """Own completeness >= 90 and the context, shot-zone and opponent defense rows present and ready."""
-    flags = _ready_flags(data)
-    own = np.array([is_ready(p) for p in facts["completeness_percentage"]], dtype=bool)
-    return own & flags["context"] & flags["shot"] & flags["def"]
+def _issue_codes(
+    own: bool, context: bool, shot: bool, shot_found: bool, defense: bool, def_found: bool
+) -> tuple[str, ...]:
+    """The issue codes of one readiness pattern (§0.4)."""
+    issues = [] if own else ["own_data_incomplete"]
+    if not context:
+        issues.append("upstream_player_context_incomplete")
+    for ready, found, name in ((shot, shot_found, "player_shot_zone"), (defense, def_found, "team_defense_zone")):
+        if not ready:
+            issues.append(f"upstream_{name}_{'incomplete' if found else 'missing'}")
+    return tuple(issues)
 
 
-def _issues(data: pd.DataFrame, facts: pd.DataFrame) -> list[list[str]]:
-    """data_quality_issues in the order of §A.9."""
-    flags = _ready_flags(data)
-    own = [is_ready(p) for p in facts["completeness_percentage"]]
-    found = {key: data[f"{key}_found"].tolist() for key in ("shot", "def")}
-    out: list[list[str]] = []
-    for i in range(len(data)):
-        issues = [] if own[i] else ["own_data_incomplete"]
-        if not flags["context"][i]:
-            issues.append("upstream_player_context_incomplete")
-        for key, name in (("shot", "player_shot_zone"), ("def", "team_defense_zone")):
-            if not flags[key][i]:
-                issues.append(f"upstream_{name}_{'incomplete' if found[key][i] else 'missing'}")
-        out.append(issues)
-    return out
-
-
-def _source_columns(data: pd.DataFrame) -> dict[str, Any]:
+def _source_columns(data: Mapping[str, Any], n: int) -> dict[str, Any]:
     """Source tracking (§1.9): context row, shot-zone row, opponent defense row; team context unread."""
-    n = len(data)
     cols: dict[str, Any] = {
-        "source_player_context_last_updated": data["processed_at"],
+        "source_player_context_last_updated": pd.Series(data["processed_at"]),
         "source_player_context_rows_found": np.ones(n, dtype="int64"),
         "source_player_context_completeness_pct": 100.0,
-        "source_team_context_last_updated": pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns, UTC]"),
-        "source_team_context_rows_found": pd.Series(pd.NA, index=data.index, dtype="Int64"),
+        "source_team_context_last_updated": pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype="datetime64[ns, UTC]"),
+        "source_team_context_rows_found": pd.Series(pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool))),
         "source_team_context_completeness_pct": np.nan,
         "source_player_context_hash": None,
         "source_team_context_hash": None,
     }
     for prefix, name in (("shot", "player_shot"), ("def", "team_defense")):
-        found = data[f"{prefix}_found"].to_numpy(bool)
-        cols[f"source_{name}_last_updated"] = data[f"{prefix}_processed_at"].where(found)
+        found = data[f"{prefix}_found"]
+        cols[f"source_{name}_last_updated"] = pd.Series(data[f"{prefix}_processed_at"])
         cols[f"source_{name}_rows_found"] = found.astype("int64")
         cols[f"source_{name}_completeness_pct"] = np.where(found, 100.0, 0.0)
-        cols[f"source_{name}_hash"] = data[f"{prefix}_data_hash"].where(found, None)
+        cols[f"source_{name}_hash"] = pd.Series(data[f"{prefix}_data_hash"], dtype=object)
     return cols
 
 
-def _nan_problem(rows: pd.DataFrame) -> str | None:
-    """Columns computed for every row must never be NaN (a broken formula, not missing data)."""
-    bad = [c for c, nan in rows[list(NEVER_NULL)].isna().any().items() if nan]
+def _nan_problem(columns: Mapping[str, Any]) -> str | None:
+    """Columns computed for every row must never be NaN (a broken formula, not missing data);
+    rounding in `finalize` keeps NaN-ness, so the unrounded columns tell."""
+    bad = [c for c in NEVER_NULL if np.any(pd.isna(columns[c]))]
     return f"NaN in computed column(s) {', '.join(bad)}" if bad else None
 
 

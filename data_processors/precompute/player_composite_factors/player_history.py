@@ -1,0 +1,124 @@
+"""Per context player: universal_player_id fallback and last-10-games completeness (spec §0.2, §1.8).
+
+The player's history H(P) is read from the season-to-date player_game_summary frame on numpy
+arrays: one hash look-up keeps the rows of D's players, the leak-free same-season window and the
+per-(player, date) de-duplication follow the shared `history` rules, and the newest row per player
+gives the completeness team and the newest non-NULL universal_player_id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_processors.precompute.conventions import (
+    completeness,
+    dedup_latest,
+    entity_first,
+    opening_night,
+    row_seasons,
+    team_final_dates,
+)
+from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
+from nba_backfill.dates import season_of
+from nba_backfill.frames import as_timestamp
+
+
+def history_facts(
+    ctx: Mapping[str, Any], pgs: pd.DataFrame, schedule: pd.DataFrame, day: dt.date
+) -> dict[str, np.ndarray]:
+    """universal_player_id (context value, else the newest non-NULL one in H(P)) and the
+    completeness columns (expected/actual/missing games, pct) per context row.
+
+    `ctx` holds the context rows' player_lookup, team_abbr and universal_player_id (object arrays,
+    one row per player, no two alike)."""
+    players = ctx["player_lookup"]
+    n = len(players)
+    rows, codes = _history_rows(players, pgs, schedule, day)
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(rows) else np.zeros(0, dtype="intp")
+    newest_team = np.full(n, None, dtype=object)
+    newest_team[codes[first]] = pgs["team_abbr"].to_numpy(dtype=object)[rows[first]]
+    team = _fill(newest_team, ctx["team_abbr"])
+    dates = pgs["game_date"].to_numpy()[rows]
+    if pd.isna(players).any():  # a NULL player counts no games, as its name would: keep the names
+        names = pgs["player_lookup"].to_numpy(dtype=object)[rows]
+        entities, dated = pd.Series(players, dtype=object), pd.Series(names, dtype=object)
+    else:  # distinct names: their positions (int64 on both sides) are the same entities, without hashing text again
+        entities, dated = np.arange(n, dtype="int64"), codes.astype("int64")
+    comp = completeness(
+        pd.DataFrame({"entity": entities, "team": pd.Series(team, dtype=object, copy=False)}, copy=False),
+        pd.DataFrame({"entity": dated, "game_date": dates}, copy=False),
+        team_final_dates(schedule, day),
+        day=day,
+        last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
+    )
+    return {
+        "universal_player_id": _fill(ctx["universal_player_id"], _newest_id(pgs, rows, codes, first, n)),
+        "expected_games_count": comp["expected"].to_numpy(),
+        "actual_games_count": comp["actual"].to_numpy(),
+        "missing_games_count": comp["missing"].to_numpy(),
+        "completeness_percentage": comp["pct"].to_numpy("float64"),
+    }
+
+
+def _newest_id(pgs: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+    """Per player, the universal_player_id of its newest history row with one (None if none):
+    the newest row's own value, unless it is NULL for some player (then all rows are read)."""
+    values = pgs["universal_player_id"].to_numpy(dtype=object)
+    newest = values[rows[first]]
+    if not pd.isna(newest).any():
+        out = np.full(n, None, dtype=object)
+        out[codes[first]] = newest
+        return out
+    ids = values[rows]
+    return entity_first(codes, pd.notna(ids), ids, n)
+
+
+def _history_rows(
+    players: np.ndarray, pgs: pd.DataFrame, schedule: pd.DataFrame, day: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `pgs` of H(P) for every context player, grouped by player (context order)
+    and newest first, with each row's player position: in-season rows before D, one per
+    (player, game_date), the repeated ones resolved by the shared `dedup_latest`."""
+    season = season_of(day)
+    names = pd.Index(players, dtype=object)
+    keys = pd.Index(pgs["player_lookup"].to_numpy(dtype=object), dtype=object)
+    found = names.get_indexer(keys)  # one hash pass: the player's position, -1 for other players
+    sub = np.flatnonzero(found >= 0)
+    dates = pgs["game_date"].to_numpy()[sub]
+    start = as_timestamp(opening_night(schedule, season)).to_datetime64()
+    window = (_seasons(pgs, sub) == season) & (dates >= start) & (dates < as_timestamp(day).to_datetime64())
+    rows, codes, ints = sub[window], found[sub[window]], dates[window].view("int64")
+    order = np.lexsort((-ints, codes))
+    rows, codes, ints = rows[order], codes[order], ints[order]
+    same = (codes[1:] == codes[:-1]) & (ints[1:] == ints[:-1])
+    if not same.any():
+        return rows, codes
+    repeated = np.zeros(len(rows), dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    winners = pgs.index.get_indexer(dedup_latest(pgs.take(np.sort(rows[repeated])), "player_lookup").index)
+    kept = np.concatenate([rows[~repeated], winners])
+    codes = found[kept]
+    ints = pgs["game_date"].to_numpy().view("int64")[kept]
+    order = np.lexsort((-ints, codes))
+    return kept[order], codes[order]
+
+
+def _seasons(pgs: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """`row_seasons` of the rows at `at` (season_year, or the season of game_date where NULL)."""
+    years = pgs["season_year"].to_numpy()
+    if years.dtype == np.float64:
+        picked = years[at]
+        if not np.isnan(picked).any():
+            return picked
+    return row_seasons(pgs).to_numpy()[at]
+
+
+def _fill(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """values where non-NULL, else fallback (object array)."""
+    values = np.asarray(values, dtype=object)
+    return np.where(pd.isna(values), np.asarray(fallback, dtype=object), values)
