@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from data_processors.precompute import conventions as cv
+from data_processors.precompute.player_daily_cache.arrays import flags, floats, is_unique, lookup, objects, on_day, pick
+from data_processors.precompute.player_daily_cache.windows import window_counts
 from nba_backfill.constants import (
     DAILY_CACHE_FULL_SAMPLE_GAMES,
     DAILY_CACHE_MIN_GAMES,
@@ -87,83 +89,102 @@ INPUT_COLUMNS = {
 # --------------------------------------------------------------------------- same-date rows
 
 
-def context_rows(ctx: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """Context rows dated D, one per player (greatest processed_at, then greatest game_id)."""
-    rows = ctx[(ctx["game_date"] == pd.Timestamp(day)) & ctx["player_lookup"].notna()]
-    rows = cv.dedup_latest(rows, "player_lookup")
-    return rows.set_index("player_lookup", drop=False)
+def context_positions(ctx: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """Positions of the context rows dated D, one per player (greatest processed_at, then greatest game_id)."""
+    players = ctx["player_lookup"].to_numpy(dtype=object)
+    at = np.flatnonzero(on_day(ctx["game_date"], day) & pd.notna(players))
+    if is_unique(players[at]):
+        return at  # what dedup_latest keeps when no (player, date) repeats
+    return cv.dedup_latest(ctx.take(at), "player_lookup").index.to_numpy()
 
 
-def shot_zone_rows(zones: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """Same-date shot-zone rows, one per player (greatest processed_at if duplicated)."""
-    rows = zones[(zones["analysis_date"] == pd.Timestamp(day)) & zones["player_lookup"].notna()]
-    rows = rows.sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
-    return rows.drop_duplicates("player_lookup", keep="first").set_index("player_lookup")
+def shot_zone_positions(zones: pd.DataFrame, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the same-date shot-zone rows, one per player (greatest processed_at if
+    duplicated), and those rows' players."""
+    players = zones["player_lookup"].to_numpy(dtype=object)
+    at = np.flatnonzero(on_day(zones["analysis_date"], day) & pd.notna(players))
+    if not is_unique(players[at]):
+        rows = zones.take(at).sort_values("processed_at", ascending=False, na_position="last", kind="mergesort")
+        at = rows.drop_duplicates("player_lookup", keep="first").index.to_numpy()
+    return at, players[at]
 
 
 # --------------------------------------------------------------------------- history aggregates
 
 
-def _floats(df: pd.DataFrame, col: str, rows: np.ndarray | None = None) -> np.ndarray:
-    values = df[col].to_numpy(dtype="float64", na_value=np.nan)
-    return values if rows is None else values[rows]
+def player_history(
+    pgs: pd.DataFrame, universe: pd.Index, day: dt.date, schedule: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `pgs` of the universe's `conventions.history` rows (newest first per player),
+    and each row's player as a position in `universe`.
 
-
-def player_stats(hist: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, n: int) -> pd.DataFrame:
-    """Per-player aggregates of §B.5 over G, G10, G5 (one row per player code 0..n-1).
-
-    `rows` selects the active games of the kept players in `hist` (`history` order: newest first
-    per player); `codes` are the players' positions (per hist row). Means and sums follow pandas'
-    grouped arithmetic exactly (`conventions.entity_aggregate`).
+    History is per player, so it is taken over the universe's rows only, and over the columns
+    it reads only: the other columns are then read at these positions.
     """
-    codes = codes[rows]
+    mine = np.flatnonzero(pgs["player_lookup"].isin(universe).to_numpy())
+    narrow = pgs[["player_lookup", *cv.HISTORY_COLUMNS]].take(mine)
+    hist = cv.history(narrow, "player_lookup", day, schedule)
+    return hist.index.to_numpy(), universe.get_indexer(hist["player_lookup"])
+
+
+def player_stats(pgs: pd.DataFrame, at: np.ndarray, codes: np.ndarray, n: int) -> dict[str, Any]:
+    """Per-player aggregates of §B.5 over G, G10, G5 (position = player code 0..n-1).
+
+    `at` holds the positions in `pgs` of the kept players' active games (`history` order: newest
+    first per player), `codes` their players. Means and sums follow pandas' grouped arithmetic
+    exactly (`conventions.entity_aggregate`).
+    """
     rank = cv.rank_in_order(codes)
-    pts, usage = _floats(hist, "points", rows), _floats(hist, "usage_rate", rows)
+    pts, usage = floats(pgs, "points", at), floats(pgs, "usage_rate", at)
     g10, g5 = rank < LONG_WINDOW, rank < SHORT_WINDOW
 
     def means(within: np.ndarray, **columns: np.ndarray) -> dict[str, np.ndarray]:
         return cv.entity_aggregate("mean", np.where(within, codes, -1), columns, n)
 
-    out = pd.DataFrame(
-        {
-            **means(np.ones(len(codes), dtype=bool), points_avg_season=pts, player_usage_rate_season=usage),
-            **means(
-                g10,
-                points_avg_last_10=pts,
-                minutes_avg_last_10=_floats(hist, "minutes_played", rows),
-                usage_rate_last_10=usage,
-                ts_pct_last_10=_floats(hist, "ts_pct", rows),
-            ),
-            **means(g5, points_avg_last_5=pts),
-        }
-    )
+    out: dict[str, Any] = {
+        **means(np.ones(len(codes), dtype=bool), points_avg_season=pts, player_usage_rate_season=usage),
+        **means(
+            g10,
+            points_avg_last_10=pts,
+            minutes_avg_last_10=floats(pgs, "minutes_played", at),
+            usage_rate_last_10=usage,
+            ts_pct_last_10=floats(pgs, "ts_pct", at),
+        ),
+        **means(g5, points_avg_last_5=pts),
+    }
     # sample std of the non-NULL G10 points (divisor m - 1; NaN when m < 2)
     scored = g10 & ~np.isnan(pts)
     mean = means(scored, p=pts)["p"]
     m = np.bincount(codes[scored], minlength=n)
     ss = cv.entity_aggregate("sum", np.where(scored, codes, -1), {"ss": (pts - mean[codes]) ** 2}, n)["ss"]
-    made = {"fg": np.nan_to_num(_floats(hist, "fg_makes", rows)), "ast": np.nan_to_num(_floats(hist, "assisted_fg_makes", rows))}
-    made = cv.entity_aggregate("sum", np.where(g10, codes, -1), made, n)
+    fg, ast = (np.nan_to_num(floats(pgs, c, at)) for c in ("fg_makes", "assisted_fg_makes"))
+    made = cv.entity_aggregate("sum", np.where(g10, codes, -1), {"fg": fg, "ast": ast}, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["points_std_last_10"] = np.where(m >= 2, np.sqrt(ss / (m - 1)), np.nan)
         out["assisted_rate_last_10"] = np.where(made["fg"] != 0, made["ast"] / made["fg"], np.nan)
     out["games_played_season"] = np.bincount(codes, minlength=n)
-    out["source_player_game_last_updated"] = cv.entity_latest(codes, codes >= 0, hist["processed_at"][rows], n)
+    stamps = pgs["processed_at"].array.take(at)
+    out["source_player_game_last_updated"] = cv.entity_latest(codes, codes >= 0, stamps, n).array
     return out
 
 
-def player_identity(hist: pd.DataFrame, codes: np.ndarray, kept: pd.DataFrame) -> dict[str, np.ndarray]:
+def player_identity(
+    teams: np.ndarray, ids: np.ndarray, codes: np.ndarray, ctx_team: np.ndarray, ctx_id: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per kept player: the team of the newest history row (else the context team, §B.7
-    completeness) and the universal_player_id (the context's, else the newest non-NULL in history)."""
-    n = len(kept)
+    completeness) and the universal_player_id (the context's, else the newest non-NULL in history).
+
+    `teams`, `ids` and `codes` (position among the kept players, -1 for others) are per history
+    row; `ctx_team`, `ctx_id` per kept player.
+    """
+    n = len(ctx_team)
     newest = (cv.rank_in_order(codes) == 0) & (codes >= 0)
     team = np.full(n, None, dtype=object)
-    team[codes[newest]] = hist["team_abbr"].to_numpy(dtype=object)[newest]
-    team = np.where(pd.isna(team), kept["team_abbr"].to_numpy(dtype=object), team)
-    upid = kept["universal_player_id"].to_numpy(dtype=object).copy()
+    team[codes[newest]] = teams[newest]
+    team = np.where(pd.isna(team), ctx_team, team)
+    upid = ctx_id.copy()
     missing = pd.isna(upid)
     if missing.any():
-        ids = hist["universal_player_id"].to_numpy(dtype=object)
         known = np.flatnonzero(pd.notna(ids) & (codes >= 0))
         found, first = np.unique(codes[known], return_index=True)  # rows are newest first per player
         fallback = np.full(n, None, dtype=object)
@@ -172,54 +193,84 @@ def player_identity(hist: pd.DataFrame, codes: np.ndarray, kept: pd.DataFrame) -
     return {"team": team, "universal_player_id": upid}
 
 
-def team_stats(toff_hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date, teams: pd.Index) -> pd.DataFrame:
-    """Per team of `teams`: pace and ORtg over T (its 10 newest rows) plus source tracking (§B.7).
+def team_stats(toff_hist: pd.DataFrame, player_teams: np.ndarray) -> dict[str, Any]:
+    """Per kept player (by its context team): pace and ORtg over T (the team's 10 newest rows)
+    and the team-offense source tracking of §B.7 but its completeness (see `completeness_columns`).
 
     `toff_hist` must hold every team's history (as `history` returns it): pandas' choice of
-    summation, which entity_aggregate follows, depends on the whole column. The source
-    completeness is that of the team's last 10 final games in team_offense_game_summary.
+    summation, which entity_aggregate follows, depends on the whole column.
     """
     codes, rank, names = cv.entity_ranks(toff_hist["team_abbr"])
     window = np.where(rank < TEAM_OFFENSE_WINDOW_GAMES, codes, -1)
     k = len(names)
     stats = cv.entity_aggregate(
-        "mean", window, {"team_pace_last_10": _floats(toff_hist, "pace"),
-                         "team_off_rating_last_10": _floats(toff_hist, "offensive_rating")}, k,
+        "mean", window, {"pace": toff_hist["pace"].to_numpy(dtype="float64", na_value=np.nan),
+                         "ortg": toff_hist["offensive_rating"].to_numpy(dtype="float64", na_value=np.nan)}, k,
     )  # fmt: skip
-    out = pd.DataFrame(stats, index=pd.Index(names, dtype=object))
-    out["source_team_offense_last_updated"] = cv.entity_latest(window, window >= 0, toff_hist["processed_at"], k).array
-    out["source_team_offense_rows_found"] = np.bincount(window[window >= 0], minlength=k)
-    out = out.reindex(teams)
-    entities = pd.DataFrame({"entity": teams, "team": teams})
-    have = toff_hist[["team_abbr", "game_date"]].rename(columns={"team_abbr": "entity"})
-    comp = cv.completeness(entities, have, team_dates, day=day, last_games=TEAM_OFFENSE_WINDOW_GAMES)
-    out["source_team_offense_completeness_pct"] = comp["pct"].to_numpy()
-    return out
+    latest = cv.entity_latest(window, window >= 0, toff_hist["processed_at"], k).array
+    found = np.bincount(window[window >= 0], minlength=k).astype("float64")
+    at = lookup(names, player_teams)
+    return {
+        "team_pace_last_10": pick(stats["pace"], at, np.nan),
+        "team_off_rating_last_10": pick(stats["ortg"], at, np.nan),
+        "source_team_offense_last_updated": latest.take(at, allow_fill=True),
+        "source_team_offense_rows_found": pick(found, at, 0.0),
+    }
+
+
+def completeness_columns(
+    player_teams: np.ndarray,
+    player_rows: tuple[np.ndarray, np.ndarray],
+    teams: np.ndarray,
+    team_rows: tuple[np.ndarray, np.ndarray],
+    team_dates: pd.DataFrame,
+    day: dt.date,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The §B.7 window columns per player and the team-offense completeness of each of `teams`
+    (their last 10 final games), from one `windows.window_counts` pass (§1.8 rules).
+
+    `player_teams` gives each player's team (players are 0..n-1); `player_rows` the (player,
+    game_date) of the players' in-season rows; `team_rows` the (team name, game_date) of the
+    team-offense history. Entities are integer ids, players then teams: ids match faster than
+    text, and each entity's counts depend on its own rows only, so both kinds share the pass.
+    The l10 window also gives the expected/actual/missing counts and completeness_percentage.
+    """
+    n = len(player_teams)
+    team_at = lookup(teams, team_rows[0])
+    spans: dict[str, cv.Window] = {p: ("games", g) if g is not None else ("days", k) for p, (g, k) in WINDOWS.items()}
+    spans["team"] = ("games", TEAM_OFFENSE_WINDOW_GAMES)
+    counts = window_counts(
+        np.concatenate([player_teams, teams]),
+        (np.concatenate([player_rows[0], np.where(team_at >= 0, n + team_at, -1)]),
+         np.concatenate([player_rows[1], team_rows[1]])),
+        team_dates, day, spans,
+    )  # fmt: skip
+    names = list(counts)  # one vectorized percentage for every window (the rule is element-wise)
+    flat = cv.completeness_pct_array(*(np.concatenate([counts[w][i] for w in names]) for i in (1, 0)))
+    pct = dict(zip(names, np.split(flat, len(names))))
+    cols: dict[str, np.ndarray] = {}
+    for prefix in WINDOWS:
+        cols[f"{prefix}_completeness_pct"] = pct[prefix][:n]
+        cols[f"{prefix}_is_complete"] = pct[prefix][:n] >= PRODUCTION_READY_PCT
+    expected, actual = (c[:n] for c in counts["l10"])
+    cols |= {"expected_games_count": expected, "actual_games_count": actual, "missing_games_count": expected - actual,
+             "completeness_percentage": pct["l10"][:n]}  # fmt: skip
+    cols["all_windows_complete"] = np.logical_and.reduce([cols[f"{p}_is_complete"] for p in WINDOWS])
+    return cols, pct["team"][n:]
 
 
 def completeness_windows(
     players: pd.DataFrame, hist: pd.DataFrame, team_dates: pd.DataFrame, day: dt.date
-) -> pd.DataFrame:
-    """The §B.7 window columns per player (§1.8 rules), from one `conventions.completeness_windows` pass.
-
-    `players` has columns entity, team; `hist` holds the players' in-season rows. The l10 window
-    also gives the expected/actual/missing counts and completeness_percentage.
-    """
-    spans: dict[str, cv.Window] = {p: ("games", g) if g is not None else ("days", k) for p, (g, k) in WINDOWS.items()}
-    have = hist[["player_lookup", "game_date"]].rename(columns={"player_lookup": "entity"})
-    comps = cv.completeness_windows(players, have, team_dates, day=day, windows=spans)
-    cols: dict[str, np.ndarray] = {}
-    for prefix, comp in comps.items():
-        pct = comp["pct"].to_numpy()
-        cols[f"{prefix}_completeness_pct"] = pct
-        cols[f"{prefix}_is_complete"] = pct >= PRODUCTION_READY_PCT
-        if prefix == "l10":
-            cols["expected_games_count"] = comp["expected"].to_numpy()
-            cols["actual_games_count"] = comp["actual"].to_numpy()
-            cols["missing_games_count"] = comp["missing"].to_numpy()
-            cols["completeness_percentage"] = pct
-    cols["all_windows_complete"] = np.logical_and.reduce([cols[f"{p}_is_complete"] for p in WINDOWS])
-    return pd.DataFrame(cols, index=pd.Index(players["entity"]))
+) -> dict[str, np.ndarray]:
+    """`completeness_columns` of players given as frames: `players` with columns entity (unique)
+    and team, `hist` with the players' in-season rows (player_lookup, game_date)."""
+    ids = lookup(players["entity"].to_numpy(dtype=object), hist["player_lookup"].to_numpy(dtype=object))
+    none = np.array([], dtype=object)
+    cols, _ = completeness_columns(
+        players["team"].to_numpy(dtype=object), (ids, hist["game_date"].to_numpy()),
+        none, (none, np.array([], dtype="datetime64[ns]")), team_dates, day,
+    )  # fmt: skip
+    return cols
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -265,70 +316,63 @@ def _quality(
     return own_ok & ctx_ready & zone_found & zone_ready, issues
 
 
-def _flags(series: pd.Series) -> np.ndarray:
-    """A BOOLEAN column as bool, NULL (and absent rows) as FALSE."""
-    return series.astype("boolean").to_numpy(dtype=bool, na_value=False)
-
-
 def build_rows(
     day: dt.date,
     ctx: pd.DataFrame,
+    at: np.ndarray,
     player: Mapping[str, Any],
-    stats: pd.DataFrame,
-    teams: pd.DataFrame,
+    stats: Mapping[str, Any],
+    team: Mapping[str, Any],
     zones: pd.DataFrame,
-    windows: pd.DataFrame,
+    zone_at: np.ndarray,
+    windows: Mapping[str, np.ndarray],
     run_ts: pd.Timestamp,
     out: TableSpec,
 ) -> pd.DataFrame:
-    """Output rows for the kept players (`ctx`; `player` and `stats` aligned with it), typed for the
-    contract (INT64 as Int64, STRING as object with None for NULL), not yet rounded or hashed."""
-    size = len(ctx)
-    team = teams.reindex(ctx["team_abbr"])
-    zone = zones.reindex(ctx.index)
-    zone_found = ctx.index.isin(zones.index)
-    n = stats["games_played_season"].to_numpy()
-    pct10 = windows["completeness_percentage"].to_numpy()
+    """Output rows for the kept players (context rows at `at`; `player`, `stats`, `team`,
+    `windows` and `zone_at`, the position of each player's shot-zone row or -1, aligned with
+    them), typed for the contract (INT64 as Int64, STRING as object with None for NULL), not
+    yet rounded or hashed."""
+    size = len(at)
+    zone_found = zone_at >= 0
+    n = stats["games_played_season"]
+    pct10 = windows["completeness_percentage"]
     cols: dict[str, Any] = {
-        "player_lookup": ctx["player_lookup"].to_numpy(dtype=object),
+        "player_lookup": objects(ctx, "player_lookup", at),
         "universal_player_id": player["universal_player_id"],
         "cache_date": pd.Timestamp(day),
-        **{c: stats[c].to_numpy() for c in stats.columns if c != "source_player_game_last_updated"},
-        "team_pace_last_10": team["team_pace_last_10"].to_numpy(),
-        "team_off_rating_last_10": team["team_off_rating_last_10"].to_numpy(),
-        **{c: ctx[c].to_numpy() for c in CONTEXT_COPIES},
-        "primary_scoring_zone": zone["primary_scoring_zone"].to_numpy(dtype=object),
-        "paint_rate_last_10": zone["paint_rate_last_10"].to_numpy(),
-        "three_pt_rate_last_10": zone["three_pt_rate_last_10"].to_numpy(),
+        **stats,
+        **{c: ctx[c].to_numpy()[at] for c in CONTEXT_COPIES},
+        "primary_scoring_zone": pick(zones["primary_scoring_zone"].to_numpy(dtype=object), zone_at, None),
+        "paint_rate_last_10": pick(floats(zones, "paint_rate_last_10", slice(None)), zone_at, np.nan),
+        "three_pt_rate_last_10": pick(floats(zones, "three_pt_rate_last_10", slice(None)), zone_at, np.nan),
         "early_season_flag": n < DAILY_CACHE_FULL_SAMPLE_GAMES,
         "insufficient_data_reason": [
             f"Only {k} games played, need {DAILY_CACHE_FULL_SAMPLE_GAMES} minimum"
             if k < DAILY_CACHE_FULL_SAMPLE_GAMES else None
             for k in n.tolist()
         ],
-        **{c: windows[c].to_numpy() for c in windows.columns},
+        **windows,
         # Source tracking (§1.9, §B.7).
-        "source_player_game_last_updated": stats["source_player_game_last_updated"].array,
         "source_player_game_rows_found": n,
         "source_player_game_completeness_pct": pct10,
         "source_player_game_hash": None,
-        "source_team_offense_last_updated": team["source_team_offense_last_updated"].array,
-        "source_team_offense_rows_found": np.nan_to_num(team["source_team_offense_rows_found"].to_numpy("float64")),
-        "source_team_offense_completeness_pct": team["source_team_offense_completeness_pct"].fillna(100.0).to_numpy(),
+        **team,
         "source_team_offense_hash": None,
-        "source_upcoming_context_last_updated": ctx["processed_at"].array,
+        "source_upcoming_context_last_updated": ctx["processed_at"].array.take(at),
         "source_upcoming_context_rows_found": 1,
         "source_upcoming_context_completeness_pct": 100.0,
         "source_upcoming_context_hash": None,
-        "source_shot_zone_last_updated": zone["processed_at"].array,
+        "source_shot_zone_last_updated": zones["processed_at"].array.take(zone_at, allow_fill=True),
         "source_shot_zone_rows_found": zone_found,
         "source_shot_zone_completeness_pct": np.where(zone_found, 100.0, 0.0),
-        "source_shot_zone_hash": zone["data_hash"].to_numpy(dtype=object),
+        "source_shot_zone_hash": pick(zones["data_hash"].to_numpy(dtype=object), zone_at, None),
         "cache_version": CACHE_VERSION,
         **cv.bookkeeping(day, run_ts),
     }
+    zone_ready = pick(flags(zones["is_production_ready"]), zone_at, False)
     cols["is_production_ready"], cols["data_quality_issues"] = _quality(
-        pct10 >= PRODUCTION_READY_PCT, _flags(ctx["is_production_ready"]), zone_found, _flags(zone["is_production_ready"])
+        pct10 >= PRODUCTION_READY_PCT, flags(ctx["is_production_ready"])[at], zone_found, zone_ready
     )
     for col in out.columns:
         if col.repeated or col.name not in cols:
@@ -337,7 +381,11 @@ def build_rows(
             cols[col.name] = cv.int64_array(cols[col.name], size)
         elif col.base_type == "STRING":
             cols[col.name] = cv.text_column(cols[col.name], size)
-    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=pd.RangeIndex(size))
+    index = pd.RangeIndex(size)
+    for values in cols.values():
+        if isinstance(values, pd.Series):
+            values.index = index  # the very index object: the constructor then skips reindexing
+    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=index)
 
 
 # --------------------------------------------------------------------------- compute
@@ -357,15 +405,15 @@ def compute(
     boot = cv.bootstrap_result(day, schedule, out)
     if boot is not None:
         return boot
-    ctx = context_rows(frames[CONTEXT], day)
-    if ctx.empty:
+    ctx = frames[CONTEXT]
+    ctx_at = context_positions(ctx, day)
+    if not len(ctx_at):
         return cv.no_context_result(day, schedule, out)
 
-    universe = ctx.index
+    universe = pd.Index(objects(ctx, "player_lookup", ctx_at), dtype=object)
     pgs = frames[PGS]
-    hist = cv.history(pgs[pgs["player_lookup"].isin(universe)], "player_lookup", day, schedule)
-    codes = universe.get_indexer(hist["player_lookup"])
-    active = _flags(hist["is_active"]) & (_floats(hist, "minutes_played") > 0)  # conventions.active_games
+    hist_at, codes = player_history(pgs, universe, day, schedule)
+    active = flags(pgs["is_active"])[hist_at] & (floats(pgs, "minutes_played", hist_at) > 0)  # conventions.active_games
     counts = np.bincount(codes[active], minlength=len(universe))
     short = counts < DAILY_CACHE_MIN_GAMES
     skipped = [
@@ -374,27 +422,40 @@ def compute(
     ]
     team_dates = cv.team_final_dates(schedule, day)
     if short.all():
-        return all_skipped_result(ctx, team_dates, skipped, out)
+        return all_skipped_result(ctx.take(ctx_at), team_dates, skipped, out)
 
-    kept = ctx[~short]
+    kept_at = ctx_at[~short]
     kept_row = ~short[codes]
-    codes = np.where(kept_row, (np.cumsum(~short) - 1)[codes], -1)  # positions in `kept`
-    player = player_identity(hist, codes, kept)
-    players = pd.DataFrame({"entity": kept.index, "team": player["team"]})
-    teams = pd.Index(kept["team_abbr"].dropna().unique())
+    codes = np.where(kept_row, (np.cumsum(~short) - 1)[codes], -1)  # positions among the kept players
+    ctx_team = objects(ctx, "team_abbr", kept_at)
+    player = player_identity(
+        objects(pgs, "team_abbr", hist_at), objects(pgs, "universal_player_id", hist_at), codes,
+        ctx_team, objects(ctx, "universal_player_id", kept_at),
+    )  # fmt: skip
+    toff_hist = cv.history(frames[TOFF], "team_abbr", day, schedule)
+    team = team_stats(toff_hist, ctx_team)
+    teams = pd.unique(ctx_team[pd.notna(ctx_team)])
+    windows, team_pct = completeness_columns(
+        player["team"], (codes[kept_row], pgs["game_date"].to_numpy()[hist_at[kept_row]]),
+        teams, (toff_hist["team_abbr"].to_numpy(dtype=object), toff_hist["game_date"].to_numpy()), team_dates, day,
+    )  # fmt: skip
+    team["source_team_offense_completeness_pct"] = pick(team_pct, lookup(teams, ctx_team), 100.0)
+    zone_at, zone_players = shot_zone_positions(frames[SHOT_ZONE], day)
     rows = build_rows(
         day,
-        kept,
+        ctx,
+        kept_at,
         player,
-        player_stats(hist, active & kept_row, codes, len(kept)),
-        team_stats(cv.history(frames[TOFF], "team_abbr", day, schedule), team_dates, day, teams),
-        shot_zone_rows(frames[SHOT_ZONE], day),
-        completeness_windows(players, hist[kept_row], team_dates, day),
+        player_stats(pgs, hist_at[active & kept_row], codes[active & kept_row], len(kept_at)),
+        team,
+        frames[SHOT_ZONE],
+        pick(zone_at, lookup(zone_players, universe[~short].to_numpy()), -1),
+        windows,
         run_ts,
         out,
     )
     rows = cv.finalize(rows, out, HASH_FIELDS)
-    return cv.checked_result(rows, out, skipped=skipped, eligible=len(ctx))
+    return cv.checked_result(rows, out, skipped=skipped, eligible=len(ctx_at))
 
 
 SPEC = ProcessorSpec(

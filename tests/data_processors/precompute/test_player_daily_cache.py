@@ -450,3 +450,32 @@ def test_entity_aggregate_is_bit_identical_to_pandas_groupby(how: str, layout: s
             assert got[int(key)] == value or (np.isnan(got[int(key)]) and np.isnan(value))
         absent = np.setdiff1d(np.arange(k + 2), codes)
         assert (np.isnan(got[absent]) if how == "mean" else got[absent] == 0.0).all()
+
+
+@pytest.mark.parametrize("null_team", [False, True])
+def test_window_counts_match_conventions_completeness_windows(null_team: bool) -> None:
+    import numpy as np
+
+    from data_processors.precompute.player_daily_cache.windows import window_counts
+
+    dates = game_dates(16, step=1)
+    games = [(d, "BOS", "NYK") for d in dates[::2]] + [(d, "LAL", "BOS") for d in dates[1::3]]
+    games += [(d, "DAL", "PHX") for d in dates]
+    schedule = normalize_frame(pd.DataFrame(sched(games)), table(pdc.SCHEDULE))
+    if null_team:  # a NULL tricode in the schedule: the shared (merge-based) path
+        schedule.loc[0, "home_team_tricode"] = None
+    team_dates = cv.team_final_dates(schedule, D)
+    teams = np.array(["BOS", "LAL", None, "GSW", "DAL", "NYK"], dtype=object)  # GSW: no final game
+    rows = [(0, d) for d in dates[::3]] + [(1, d) for d in dates] + [(1, dates[-1])]  # a repeated row
+    rows += [(4, d) for d in dates[:-3]] + [(5, d) for d in dates[::2]] + [(-1, dates[-1]), (2, dates[-2])]
+    ids = np.array([e for e, _ in rows])
+    when = np.array([np.datetime64(d, "ns") for _, d in rows])
+    windows = {"g5": ("games", 5), "g10": ("games", 10), "d7": ("days", 7), "d14": ("days", 14)}
+    got = window_counts(teams, (ids, when), team_dates, D, windows)
+    entities = pd.DataFrame({"entity": np.arange(len(teams)), "team": pd.Series(teams, dtype=object)})
+    want = cv.completeness_windows(entities, pd.DataFrame({"entity": ids, "game_date": when}), team_dates, day=D,
+                                   windows=windows)  # fmt: skip
+    for name in windows:
+        assert got[name][0].tolist() == want[name]["expected"].tolist(), name
+        assert got[name][1].tolist() == want[name]["actual"].tolist(), name
+    assert got["g10"][0].tolist()[3] == 0 and got["g10"][1].tolist()[1] > 0
