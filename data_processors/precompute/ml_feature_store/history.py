@@ -1,0 +1,185 @@
+"""Phase 3 history inputs of ml_feature_store (spec §C.3–§C.5): per context player, the
+aggregates of H(P) and L and schedule-based completeness; per team, its season record.
+
+Works on column arrays and integer codes of the wanted keys: the processor calls this once
+per date on season-to-date frames, where sorting or grouping the whole season's text by
+pandas would cost more than everything else together.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_processors.precompute import conventions as cv
+from nba_backfill.constants import ML_MIN_RECENT_GAMES, PLAYER_COMPLETENESS_WINDOW_GAMES
+from nba_backfill.dates import season_of
+
+L_WINDOW = 10  # L = the newest <= 10 active games (§C.3)
+
+
+def objects(values: pd.Series) -> np.ndarray:
+    """Text as Python objects (None/NaN for NULL): what object-dtype frames hold, no conversion."""
+    return values.to_numpy(dtype=object)
+
+
+def floats(values: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for NULL."""
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def flags(values: pd.Series) -> np.ndarray:
+    """A BOOL column with NULL as FALSE."""
+    if isinstance(values.dtype, pd.BooleanDtype):
+        return values.to_numpy(dtype=bool, na_value=False)
+    return values.fillna(False).astype(bool).to_numpy()
+
+
+def pick(values: np.ndarray, at: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """values[at] with `fill` where at is -1 (no matching row), like a left merge."""
+    if values.dtype.kind in "iu":  # NULL needs a float, as pandas' take promotes it
+        values = values.astype("float64")
+    if not len(values):
+        return np.full(len(at), fill, dtype=values.dtype)
+    out = values[at]
+    out[at < 0] = fill
+    return out
+
+
+def pick_rows(pos: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """pos[at], -1 where at is -1."""
+    return np.where(at >= 0, pos[at] if len(pos) else -1, -1)
+
+
+def lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in `keys` (unique) of each wanted value, -1 when absent."""
+    return pd.Index(keys, dtype=object).get_indexer(pd.Index(wanted, dtype=object))
+
+
+def keyed_history(
+    df: pd.DataFrame, key: str, wanted: np.ndarray, day: dt.date, schedule: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """`conventions.history` of the rows whose key is one of `wanted` (unique values): their
+    positions in `df`, grouped by key, newest first, and each one's index in `wanted`.
+
+    The same rows (in-season, before D, one per (key, game_date) by `dedup_latest`) and the
+    same order within each key; only the order of the keys differs, which no caller uses.
+    """
+    dates = df["game_date"].to_numpy()
+    if dates.dtype.kind != "M":  # dates not normalized: the general rule
+        idx = np.flatnonzero(df[key].isin(wanted).to_numpy())
+        rows = cv.history(df.take(idx).set_axis(pd.RangeIndex(len(idx)), axis=0), key, day, schedule)
+        pos = idx[rows.index.to_numpy()]
+        return pos, lookup(wanted, objects(df[key])[pos])
+    season = season_of(day)
+    start = pd.Timestamp(cv.opening_night(schedule, season)).to_datetime64()
+    window = (cv.row_seasons(df).to_numpy() == season) & (dates >= start) & (dates < np.datetime64(day))
+    sel = np.flatnonzero(window)
+    codes = lookup(wanted, objects(df[key])[sel])
+    sel, codes = sel[codes >= 0], codes[codes >= 0]
+    stamps = dates[sel].view("int64")
+    order = np.lexsort((-stamps, codes))
+    sel, codes, stamps = sel[order], codes[order], stamps[order]
+    same = (codes[1:] == codes[:-1]) & (stamps[1:] == stamps[:-1])
+    if same.any():  # repeated (key, game_date): dedup_latest picks the row
+        repeated = np.r_[same, False] | np.r_[False, same]
+        rows = np.sort(sel[repeated])
+        kept = cv.dedup_latest(df.take(rows).set_axis(pd.RangeIndex(len(rows)), axis=0), key)
+        keep = ~repeated | np.isin(sel, rows[kept.index.to_numpy()])
+        sel, codes = sel[keep], codes[keep]
+    return sel, codes
+
+
+def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """Per code (0..n-1), the index of its first row (-1 without rows); rows grouped by code."""
+    out = np.full(n, -1, dtype="int64")
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, dtype="int64")
+    out[codes[first]] = first
+    return out
+
+
+def player_history(cols: Mapping[str, Any], pgs: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> dict[str, Any]:
+    """Per context player: id/team fallbacks from H(P), the Phase 3 aggregates over active games
+    and L, and schedule-based completeness.
+
+    H(P) is `keyed_history` (grouped by player, newest first). Everything is one numpy pass
+    over integer player codes; a mean is the sum of the non-NULL values over their count (NaN
+    when there are none). A player without rows in H(P) has NULL aggregates.
+    """
+    ctx_players = cols["player_lookup"]
+    n = len(ctx_players)
+    pos, codes = keyed_history(pgs, "player_lookup", ctx_players, day, schedule)
+    h_team = pick(objects(pgs["team_abbr"]), pick_rows(pos, _first_rows(codes, n)), np.nan)
+    ctx_upid = cols["universal_player_id"]
+    h_upid = np.full(n, np.nan, dtype=object)
+    need = pd.isna(ctx_upid)
+    if need.any():  # the newest non-NULL universal_player_id in H(P), for players without one
+        rows = np.flatnonzero(need[codes])
+        upid = objects(pgs["universal_player_id"])[pos[rows]]
+        has_id = ~pd.isna(upid)
+        h_upid = pick(upid[has_id], _first_rows(codes[rows][has_id], n), np.nan)
+
+    active = flags(pgs["is_active"])[pos] & (floats(pgs["minutes_played"])[pos] > 0)
+    ac = codes[active]
+    a_starts = np.flatnonzero(np.r_[True, ac[1:] != ac[:-1]]) if len(ac) else np.empty(0, dtype="int64")
+    rank = np.arange(len(ac)) - np.repeat(a_starts, np.diff(np.r_[a_starts, len(ac)]))
+    in_l, in_5 = rank < L_WINDOW, rank < ML_MIN_RECENT_GAMES
+    every = np.ones(len(ac), dtype=bool)
+    clean: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> (NULL as 0, non-NULL mask)
+    for col in ("points", "minutes_played", "ft_makes"):
+        values = pgs[col].to_numpy(dtype="float64")[pos][active]
+        clean[col] = (np.nan_to_num(values), ~np.isnan(values))
+
+    def total(col: str, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(ac, weights=np.where(mask, clean[col][0], 0.0), minlength=n)
+
+    def mean(col: str, mask: np.ndarray) -> np.ndarray:
+        mask = mask & clean[col][1]
+        count = np.bincount(ac, weights=mask.astype("float64"), minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(count > 0, total(col, mask) / count, np.nan)
+
+    games5 = np.bincount(ac, weights=in_5.astype("float64"), minlength=n)
+    stats = {
+        "p3_last5": np.where(games5 >= ML_MIN_RECENT_GAMES, mean("points", in_5), np.nan),
+        "p3_last10": mean("points", in_l),
+        "p3_season": mean("points", every),
+        "p3_minutes_season": mean("minutes_played", every),
+        "l_games": np.bincount(ac, weights=in_l.astype("float64"), minlength=n),
+        "l_minutes_mean": mean("minutes_played", in_l),
+        "l_points_sum": total("points", in_l),
+        "l_ft_sum": total("ft_makes", in_l),
+        "trend_a": mean("points", rank < 3),
+        "trend_b": mean("points", in_5 & (rank >= 3)),
+    }
+    no_rows = np.bincount(codes, minlength=n) == 0
+    out: dict[str, Any] = {name: np.where(no_rows, np.nan, values) for name, values in stats.items()}
+    upid_out = np.where(need, h_upid, ctx_upid)
+    out["universal_player_id"] = np.where(pd.isna(upid_out), None, upid_out)
+    team = np.where(pd.isna(h_team), cols["team_abbr"], h_team)
+    comp = cv.completeness(  # entities as integer codes: same counts, cheaper than their text
+        pd.DataFrame({"entity": np.arange(n), "team": pd.Series(team, dtype=object)}),
+        pd.DataFrame({"entity": codes, "game_date": pgs["game_date"].array.take(pos)}),
+        cv.team_final_dates(schedule, day),
+        day=day,
+        last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
+    )
+    out.update({c: comp[c].to_numpy() for c in comp.columns})
+    return out
+
+
+def team_record(
+    team_off: pd.DataFrame, ctx_teams: np.ndarray, day: dt.date, schedule: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Per context row, its team's in-season de-duplicated games before D and wins (NULL
+    win_flag = loss); NULL for a team without games."""
+    teams = pd.unique(ctx_teams[~pd.isna(ctx_teams)])
+    pos, codes = keyed_history(team_off, "team_abbr", teams, day, schedule)
+    games = np.bincount(codes, minlength=len(teams)).astype("float64")
+    wins = np.bincount(codes, weights=flags(team_off["win_flag"])[pos].astype("float64"), minlength=len(teams))
+    at = lookup(teams, ctx_teams)
+    none = games == 0
+    return {"team_games": pick(np.where(none, np.nan, games), at), "team_wins": pick(np.where(none, np.nan, wins), at)}
