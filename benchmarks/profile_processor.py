@@ -43,6 +43,7 @@ def main() -> None:
     outcomes: dict[str, int] = {}
     results: dict[dt.date, tuple] = {}
     prof = cProfile.Profile() if args.profile else None
+    cpu0 = time.process_time()
     for block in season_blocks(days):
         inputs = BlockInputs(wh, spec, block)
         for day in block:
@@ -57,9 +58,10 @@ def main() -> None:
             outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
             if args.dump or args.compare:
                 results[day] = _comparable(result)
+    cpu = time.process_time() - cpu0  # incl. loading; steadier than wall time on a busy machine
     timings.sort()
     print(f"{args.processor}: {len(timings)} dates, median {statistics.median(timings):.1f} ms, "
-          f"p95 {timings[int(0.95 * (len(timings) - 1))]:.1f} ms, total {sum(timings) / 1000:.1f} s, outcomes {outcomes}")
+          f"p95 {timings[int(0.95 * (len(timings) - 1))]:.1f} ms, total {sum(timings) / 1000:.1f} s, outcomes {outcomes}; CPU incl. loads {cpu:.1f} s")
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
     if args.dump:

@@ -163,8 +163,24 @@ def normalize_frame(frame: Any, table: TableSpec, *, columns: Iterable[str] | No
     if isinstance(frame, pd.DataFrame) and frame.attrs.get(NORMALIZED_ATTR) == table.name:
         if columns is None:
             return frame.reset_index(drop=True)
+        if frame.columns.tolist() == [c.name for c in wanted]:
+            return _shallow(frame)
         return _assemble(frame, table, wanted, columns_given=True, cast=False)
     return _assemble(_as_frame(frame).reset_index(drop=True), table, wanted, columns_given=columns is not None, cast=True)
+
+
+def _shallow(frame: pd.DataFrame) -> pd.DataFrame:
+    """A new frame on the same (copy-on-write) columns, on a fresh RangeIndex and without attrs.
+
+    The engine's block frames already hold exactly the declared columns, so a date's slice
+    needs no re-assembly; attrs are dropped because pandas deep-copies them on every operation.
+    """
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    index = out.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def _assemble(df: pd.DataFrame, table: TableSpec, wanted: Iterable[Column], *, columns_given: bool, cast: bool) -> pd.DataFrame:

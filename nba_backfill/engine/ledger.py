@@ -7,7 +7,7 @@ import json
 import os
 import socket
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
@@ -159,7 +159,8 @@ class Ledger:
         """Append buffered unit rows in one batch (one load job on BigQuery)."""
         if not self._pending:
             return
-        frame = pd.DataFrame([asdict(r) for r in self._pending])
+        names = [f.name for f in fields(UnitRecord)]  # shallow: asdict deep-copies every value
+        frame = pd.DataFrame([{n: getattr(r, n) for n in names} for r in self._pending])
         self.warehouse.append(UNITS, frame)
         self._pending.clear()
 

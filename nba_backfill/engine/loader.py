@@ -88,23 +88,107 @@ class _Loaded:
     keys: np.ndarray | None  # sorted partition values (datetime64[ns]) or None when unpartitioned
 
 
-class BlockInputs:
-    """A processor's inputs for a block of dates, read with one query per input table."""
+#: Windows whose lower bound is the same for every block of a season (one read can serve them all).
+SHARED_WINDOWS = ("season_to_date", "previous_season_to_date", "all")
 
-    def __init__(self, warehouse: Warehouse, processor: ProcessorSpec, days: Sequence[dt.date]) -> None:
-        self._loaded: list[_Loaded] = []
-        for spec, (sql, params) in zip(processor.inputs, block_queries(processor, days)):
-            table = TABLES[spec.table]
-            bounded = params is not None
-            if not warehouse.table_exists(table.name):
-                frame = normalize_frame(pd.DataFrame(), table)
-            else:
-                frame = normalize_frame(warehouse.query(sql, params), table)
-            keys = None
+
+def _read(warehouse: Warehouse, table: TableSpec, columns: Sequence[str] | None,
+          bounds: tuple[dt.date, dt.date] | None, exists: bool | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """`columns` of `table` normalized (only those columns), sorted by partition when `bounds` filter it."""
+    if not (warehouse.table_exists(table.name) if exists is None else exists):
+        frame = normalize_frame(pd.DataFrame(), table, columns=columns)
+    else:
+        params = None if bounds is None else {"lo": bounds[0], "hi": bounds[1]}
+        frame = normalize_frame(warehouse.query(select_sql(table, columns, bounds is not None), params), table, columns=columns)
+    if bounds is None:
+        return frame, None
+    frame = frame.sort_values(table.partition, kind="mergesort").reset_index(drop=True)
+    return frame, frame[table.partition].to_numpy(dtype="datetime64[ns]")
+
+
+class InputCache:
+    """Normalized reads of the tables a run only reads, shared by all its processors and blocks.
+
+    Phase 3 and raw tables are not written by the processors of a run, yet several
+    processors read the same season-to-date history once per block. The first block that
+    needs (table, window start) reads it through the last run date of that season, with
+    the union of the columns the run's processors declare; every later block of any
+    processor takes its declared columns of the same sorted frame and slices it per date
+    (the slices hold exactly the rows a per-block read would, in the same order).
+    """
+
+    def __init__(self, warehouse: Warehouse, processors: Sequence[ProcessorSpec], days: Sequence[dt.date],
+                 written: Sequence[str]) -> None:
+        self.warehouse = warehouse
+        self._columns: dict[str, set[str] | None] = {}
+        for proc in processors:
+            for spec in proc.inputs:
+                if spec.table in written or spec.window not in SHARED_WINDOWS:
+                    continue
+                have = self._columns.get(spec.table, set())
+                self._columns[spec.table] = None if have is None or spec.columns is None else have | set(spec.columns)
+        self._last: dict[int, dt.date] = {}
+        for day in days:
+            self._last[season_of(day)] = max(day, self._last.get(season_of(day), day))
+        self._frames: dict[tuple[str, dt.date | None], tuple[dt.date | None, pd.DataFrame, np.ndarray | None]] = {}
+        self._views: dict[tuple[str, dt.date | None, tuple[str, ...] | None], tuple[dt.date | None, pd.DataFrame]] = {}
+        self._existing: set[str] = set()
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table exists; a table seen once is not looked up again (a run never drops tables)."""
+        if name not in self._existing and self.warehouse.table_exists(name):
+            self._existing.add(name)
+        return name in self._existing
+
+    def serves(self, spec: InputSpec) -> bool:
+        return spec.table in self._columns and spec.window in SHARED_WINDOWS
+
+    def get(self, spec: InputSpec, lo: dt.date | None, hi: dt.date | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """`spec`'s declared columns of its table from `lo` through at least `hi`, sorted by partition."""
+        table = TABLES[spec.table]
+        bounded = lo is not None and hi is not None and table.partition is not None and not table.partition_is_range
+        key = (spec.table, lo if bounded else None)
+        loaded = self._frames.get(key)
+        if loaded is None or (bounded and loaded[0] < hi):  # type: ignore[operator]
+            union = self._columns[spec.table]
+            columns = None if union is None else [c for c in table.column_names if c in union]
+            bounds = None
             if bounded:
-                frame = frame.sort_values(table.partition, kind="mergesort").reset_index(drop=True)
-                keys = frame[table.partition].to_numpy(dtype="datetime64[ns]")
-            frame.attrs[NORMALIZED_ATTR] = table.name
+                bounds = (lo, max(hi, self._last.get(season_of(hi), hi)))  # type: ignore[arg-type]
+            frame, keys = _read(self.warehouse, table, columns, bounds, self.table_exists(table.name))
+            loaded = (bounds[1] if bounds else None, frame, keys)
+            self._frames[key] = loaded
+        view_key = (*key, spec.columns)
+        view = self._views.get(view_key)
+        if view is None or view[0] != loaded[0]:
+            frame = loaded[1] if spec.columns is None else loaded[1][list(spec.columns)]
+            frame.attrs = {}
+            view = (loaded[0], frame)
+            self._views[view_key] = view
+        return view[1], loaded[2]
+
+
+class BlockInputs:
+    """A processor's inputs for a block of dates, read with one query per input table.
+
+    Block frames hold exactly the declared columns, already normalized, so a processor's
+    `read_declared` takes each date's slice as it is. With an InputCache, tables the run
+    does not write come from the cache instead of a query per block.
+    """
+
+    def __init__(self, warehouse: Warehouse, processor: ProcessorSpec, days: Sequence[dt.date],
+                 cache: InputCache | None = None) -> None:
+        self._loaded: list[_Loaded] = []
+        for spec, (_, params) in zip(processor.inputs, block_queries(processor, days)):
+            table = TABLES[spec.table]
+            if cache is not None and cache.serves(spec):
+                lo, _ = window_bounds(spec, min(days))
+                _, hi = window_bounds(spec, max(days))
+                frame, keys = cache.get(spec, lo, hi)
+            else:
+                bounds = None if params is None else (params["lo"], params["hi"])
+                frame, keys = _read(warehouse, table, spec.columns, bounds,
+                                    None if cache is None else cache.table_exists(table.name))
             self._loaded.append(_Loaded(spec, table, frame, keys))
 
     def for_date(self, day: dt.date) -> dict[str, pd.DataFrame]:
@@ -117,7 +201,7 @@ class BlockInputs:
                 a = np.searchsorted(item.keys, np.datetime64(lo, "ns"), side="left")
                 b = np.searchsorted(item.keys, np.datetime64(hi, "ns"), side="right")
                 frame = frame.iloc[a:b]
-                frame.attrs[NORMALIZED_ATTR] = item.table.name
+            frame.attrs[NORMALIZED_ATTR] = item.table.name
             if item.spec.table in out:
                 out[item.spec.table] = pd.concat([out[item.spec.table], frame]).drop_duplicates()
             else:

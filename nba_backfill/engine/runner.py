@@ -22,7 +22,7 @@ from nba_backfill import __version__
 from nba_backfill.constants import COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of, season_start
 from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRecord, fingerprint
-from nba_backfill.engine.loader import SCHEDULE, BlockInputs, block_queries, load_calendar, load_phase3_gaps
+from nba_backfill.engine.loader import SCHEDULE, BlockInputs, InputCache, block_queries, load_calendar, load_phase3_gaps
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.engine.writer import BatchWriter, warehouse_failure
@@ -213,11 +213,14 @@ class Runner:
                         "backfill_mode": True},
         })
         state = _RunState(run_id=run_id, latest=dict(latest), holder=holder, last_beat=started, calendar=cal)
+        cache = InputCache(self.warehouse, [self.registry.get(p) for p in procs],
+                           sorted({u.day for p in procs for u in plans[p] if u.action == "run"}),
+                           written=[self.registry.get(p).output_table for p in self.registry.names()])
         try:
             with _Interrupt() as interrupt:
                 for p in procs:
                     before, t0 = self.warehouse.statements, time.perf_counter()
-                    self._run_processor(self.registry.get(p), plans[p], gaps, request, state, summary, interrupt)
+                    self._run_processor(self.registry.get(p), plans[p], gaps, request, state, summary, interrupt, cache)
                     summary.statements[p] = self.warehouse.statements - before
                     summary.load_jobs = dict(getattr(self.warehouse, "load_jobs", {}) or {})
                     summary.seconds[p] = time.perf_counter() - t0
@@ -235,7 +238,8 @@ class Runner:
         return summary
 
     def _run_processor(self, spec: ProcessorSpec, units: list[PlannedUnit], gaps: dict[dt.date, list[str]],
-                       request: RunRequest, state: _RunState, summary: RunSummary, interrupt: _Interrupt) -> None:
+                       request: RunRequest, state: _RunState, summary: RunSummary, interrupt: _Interrupt,
+                       cache: InputCache | None = None) -> None:
         to_run = [u for u in units if u.action == "run"]
         self.progress.start(spec.name, len(units))
         for u in units:
@@ -275,7 +279,7 @@ class Runner:
                     continue
                 if inputs is None:
                     try:
-                        inputs = BlockInputs(self.warehouse, spec, block)
+                        inputs = BlockInputs(self.warehouse, spec, block, cache)
                     except WarehouseError as exc:  # this unit fails; the next one tries to load again
                         outcome, rows, result = warehouse_failure(spec.name, day, exc, "loading inputs"), None, None
                 if inputs is not None:

@@ -100,6 +100,8 @@ def _convert(series: pd.Series, col: Column) -> pa.Array:
         return _list_array(series, col)
     base = col.base_type
     dtype = series.dtype
+    if dtype == object and len(series) and pd.isna(series.to_numpy()).all():
+        return pa.nulls(len(series), type=arrow_type(col))  # what every branch below makes of all-NULL objects
     if base == "NUMERIC":
         return _decimal_array(series, col)
     if base == "DATE":
@@ -245,8 +247,11 @@ def _decimal_array_exact(series: pd.Series, col: Column, precision: int, scale: 
 
 def _list_array(series: pd.Series, col: Column) -> pa.Array:
     element = arrow_type(col).value_type
+    cells = series.tolist()
+    if all(type(v) is list for v in cells):  # the usual shape: convert in one call
+        return pa.array(cells, type=pa.list_(element))
     values = []
-    for v in series.tolist():
+    for v in cells:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             values.append([])
         elif isinstance(v, (list, tuple)):

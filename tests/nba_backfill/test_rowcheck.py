@@ -143,3 +143,25 @@ def test_partition_check_on_dates_timestamps_and_text() -> None:
                   pd.Series([dt.datetime(2024, 12, 20, 5)] * 30, dtype=object)):
         rows = base.assign(analysis_date=dates)
         assert contract_problem(rows, T, D, "analysis_date") == ref_contract_problem(rows, T, D, "analysis_date")
+
+
+def test_checks_on_extension_arrays_give_the_column_by_column_answer() -> None:
+    """Columns are read as their backing arrays: masked, Arrow and tz-aware arrays answer like Series."""
+    from nba_backfill.rowcheck import contract_problem
+
+    base = _many_rows(60)
+    text = base["team_abbr"].astype("string[pyarrow]")
+    variants = {
+        "arrow text key": base.assign(team_abbr=text),
+        "arrow text key repeated": pd.concat([base.assign(team_abbr=text)] * 2, ignore_index=True),
+        "arrow text required NULL": base.assign(team_abbr=text.where(base.index != 5)),
+        "masked numeric bad scale": base.assign(opponent_pace=pd.array([101.25] + [100.5] * 59, dtype="Float64")),
+        "masked numeric NULLs": base.assign(opponent_pace=pd.array([None] * 60, dtype="Float64")),
+        "required timestamp NaT": base.assign(processed_at=base["processed_at"].where(base.index != 59)),
+        "float array NaN": base.assign(data_quality_issues=[[1.0, float("nan")]] * 60),
+    }
+    for name, rows in variants.items():
+        want = ref_contract_problem(rows, T, D, "analysis_date")
+        assert contract_problem(rows, T, D, "analysis_date") == want, name
+    assert "REQUIRED" in contract_problem(variants["arrow text required NULL"], T)
+    assert "duplicate primary key" in contract_problem(variants["arrow text key repeated"], T)
