@@ -220,8 +220,8 @@ def _fixed_texts(x: np.ndarray, scale: int) -> np.ndarray:
     fast = ~slow & ~nan
     if fast.any():
         signed = np.where(x[fast] < 0, -k[fast], k[fast]).astype("int64")
-        uniq, inverse = np.unique(signed, return_inverse=True)
-        out[fast] = np.array(_int_texts(uniq.tolist(), scale), dtype=object)[inverse]
+        inverse, uniq = pd.factorize(signed)  # hashing: several times faster than np.unique's sort
+        out[fast] = np.array(_scaled_texts(uniq, scale), dtype=object)[inverse]
     for i in np.flatnonzero(slow & ~nan):
         out[i] = _fmt_fixed(x[i], scale)
     return out
@@ -235,8 +235,19 @@ def _int_texts(ks: list[int], scale: int) -> list[str]:
     return [f"-{-k // p}.{-k % p:0{w}d}" if k < 0 else f"{k // p}.{k % p:0{w}d}" for k in ks]
 
 
+def _scaled_texts(ks: np.ndarray, scale: int) -> list[str]:
+    """`_int_texts` of int64 values |k| < 2**51, through C float formatting: k / 10**s is the float
+    nearest k * 10**-s, less than a quarter step 10**-s away, so '%.sf' prints exactly k * 10**-s
+    (and 0 as unsigned 0.000)."""
+    if scale == 0:
+        return list(map(str, ks.tolist()))
+    return list(map(f"%.{scale}f".__mod__, (ks / _POW10[scale]).tolist()))
+
+
 def _number_texts(values: np.ndarray, col_type: str, scale: int) -> list[str]:
     """Fixed-point texts of an object column: plain numbers vectorized, anything else by `serialize`."""
+    if set(map(type, values)) <= {float, int}:  # plain numbers: float(v) of each, in one cast
+        return _fixed_texts(values.astype("float64"), scale).tolist()
     x = np.full(len(values), np.nan)
     other: list[int] = []
     for i, v in enumerate(values):
@@ -301,8 +312,16 @@ def _date_texts(values: np.ndarray) -> list[str] | None:
     return texts.tolist()
 
 
+_SIGNED_MASKED = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype)
+
+
 def _factorized_texts(series: pd.Series, col_type: str) -> list[str]:
     """INT64/BOOL texts of a numeric column: each distinct value serialized once (NULL -> "")."""
+    if col_type.split("(")[0] == "INT64" and isinstance(series.dtype, _SIGNED_MASKED):
+        missing = series.isna().to_numpy()  # signed integers: the text is str(int(v))
+        inverse, uniq = pd.factorize(series.to_numpy(dtype="int64", na_value=0))
+        texts = np.array(list(map(str, uniq.tolist())) + [""], dtype=object)
+        return texts[np.where(missing, len(uniq), inverse)].tolist()
     codes, uniques = pd.factorize(series)
     texts = np.array([serialize(v, col_type) for v in uniques] + [""], dtype=object)
     return texts[codes].tolist()  # code -1 (NULL) picks the trailing ""
@@ -324,7 +343,13 @@ def _array_texts(values: Sequence[Any], col_type: str) -> list[str]:
         start = len(flat)
         flat.extend(items)
         spans.append((start, len(flat)))
-    texts = serialize_column(pd.Series(flat, dtype=object), elem_type) if flat else []
+    kinds, scale = set(map(type, flat)), _fixed_scale(elem_type)
+    if kinds <= {str} and elem_type in ("STRING", "JSON"):  # every element is its own text
+        texts = flat
+    elif kinds <= {float, int} and scale is not None:  # plain numbers: float(v) of each, in one cast
+        texts = _fixed_texts(np.array(flat, dtype="float64"), scale).tolist() if flat else []
+    else:
+        texts = serialize_column(pd.Series(flat, dtype=object), elem_type) if flat else []
     return [s if isinstance(s, str) else ",".join(texts[s[0] : s[1]]) for s in spans]
 
 
@@ -341,6 +366,9 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
         return _number_texts(series.to_numpy(dtype=object), col_type, scale)
     base = col_type.split("(")[0]
     if base in ("INT64", "BOOL", "BOOLEAN"):
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu" and base == "INT64":  # str(int(v)) per distinct value
+            inverse, uniq = pd.factorize(series.to_numpy())
+            return np.array(list(map(str, uniq.tolist())), dtype=object)[inverse].tolist()
         if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
             return _plain_texts(series.to_numpy().tolist(), col_type)
         if dtype != object and isinstance(dtype, _MASKED):
@@ -353,7 +381,10 @@ def serialize_column(values: pd.Series | Sequence[Any], col_type: str) -> list[s
                 return texts
         return _memo_texts(series.to_numpy(dtype=object) if dtype == object else series, col_type, (dt.date,))
     if base in ("STRING", "JSON"):  # to_numpy gives the same objects as iteration, much faster
-        return [v if type(v) is str else "" if v is None else serialize(v, col_type) for v in series.to_numpy(dtype=object)]
+        objects = series.to_numpy(dtype=object)
+        if set(map(type, objects)) <= {str}:  # every value is its own text
+            return objects.tolist()
+        return [v if type(v) is str else "" if v is None else serialize(v, col_type) for v in objects]
     return [serialize(v, col_type) for v in series]
 
 
@@ -375,21 +406,35 @@ def data_hashes(columns: Mapping[str, pd.Series], table: TableSpec, fields: Sequ
     Fixed-point fields with a numeric dtype are serialized together per scale: one vectorized
     pass instead of a Python loop per small column (same text value by value).
     """
+    return _hashes(columns, table, fields, n)
+
+
+def _hashes(columns: Mapping[str, pd.Series | np.ndarray], table: TableSpec, fields: Sequence[str], n: int) -> list[str]:
+    """`data_hashes` where a column may also be a numpy array (finalize_rows' own output columns):
+    a float64 array of a fixed-point field joins its scale's batch without a pandas round trip,
+    an object array holds the lists of an ARRAY field."""
     types = [table.column(f).type for f in fields]
     texts: list[list[str] | None] = [None] * len(fields)
     batches: dict[int, list[tuple[int, np.ndarray]]] = {}
     for i, (field, col_type) in enumerate(zip(fields, types, strict=True)):
-        series = columns.get(field)
+        values = columns.get(field)
         scale = None if col_type.startswith("ARRAY<") else _fixed_scale(col_type)
-        if series is None:
+        if values is None:
             if scale is None:  # what a reindexed (all-NaN float) column serializes to
                 texts[i] = serialize_column(pd.Series(np.full(n, np.nan)), col_type)
                 continue
             batches.setdefault(scale, []).append((i, np.full(n, np.nan)))
-        elif scale is not None and (isinstance(series.dtype, _MASKED) or (isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub")):
-            batches.setdefault(scale, []).append((i, _as_float_array(series)))
+        elif isinstance(values, np.ndarray):
+            if scale is not None and values.dtype.kind in "fiub":
+                batches.setdefault(scale, []).append((i, values.astype("float64", copy=False)))
+            elif col_type.startswith("ARRAY<") and values.dtype == object:
+                texts[i] = _array_texts(values.tolist(), col_type)
+            else:
+                texts[i] = serialize_column(pd.Series(values, dtype=values.dtype), col_type)
+        elif scale is not None and (isinstance(values.dtype, _MASKED) or (isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub")):
+            batches.setdefault(scale, []).append((i, _as_float_array(values)))
         else:
-            texts[i] = serialize_column(series, col_type)
+            texts[i] = serialize_column(values, col_type)
     for scale, parts in batches.items():
         flat = _fixed_texts(np.concatenate([x for _, x in parts]), scale).tolist()
         for j, (i, _) in enumerate(parts):
@@ -398,32 +443,72 @@ def data_hashes(columns: Mapping[str, pd.Series], table: TableSpec, fields: Sequ
     return [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in joined]
 
 
+#: Per table (by identity): (name, repeated, NUMERIC scale) of each contract column, in order.
+_PLANS: dict[int, tuple[TableSpec, tuple[tuple[str, bool, int | None], ...]]] = {}
+
+
+def _column_plan(table: TableSpec) -> tuple[tuple[str, bool, int | None], ...]:
+    """The column facts finalize_rows needs, parsed once per table rather than once per call."""
+    cached = _PLANS.get(id(table))
+    if cached is None or cached[0] is not table:
+        cached = _PLANS[id(table)] = (table, tuple((c.name, c.repeated, c.numeric_scale) for c in table.columns))
+    return cached[1]
+
+
+def _rounded_floats(rows: pd.DataFrame, positions: list[int], names: list[str], scales: list[int]) -> dict[str, np.ndarray]:
+    """NUMERIC float64 columns of `rows` (at `positions`), rounded: taken as one 2-D block (by
+    position: a label list would build an Index of them), one rounding pass per scale."""
+    if not names:
+        return {}
+    block = np.ascontiguousarray(rows.take(positions, axis=1).to_numpy(dtype="float64").T)  # one row per column
+    out: dict[str, np.ndarray] = {}
+    scale_of = np.asarray(scales)
+    for scale in set(scales):
+        at = np.flatnonzero(scale_of == scale)
+        part = block[at]
+        rounded = round_half_away_array(part.ravel(), scale).reshape(part.shape)
+        for j, r in zip(at.tolist(), rounded, strict=True):
+            out[names[j]] = r
+    return out
+
+
 def finalize_rows(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
     """Rows of a non-empty frame with unique labels in contract order, NUMERIC rounded, NULL arrays
     as [], data_hash filled (conventions.finalize): built column by column into one dict and one
-    frame, with no reindex, assign or setitem; a missing column is all-NaN float64, as reindex makes it."""
+    frame, with no reindex, assign or setitem; a missing column is all-NaN float64, as reindex makes it.
+
+    Columns that change (rounded, missing, arrays) go in as numpy arrays, which the frame takes
+    without a Series each; float64 NUMERIC columns are read and rounded as one block. Unchanged
+    columns keep their Series (an object array would be re-inferred as `str`)."""
     n = len(rows)
     index = pd.RangeIndex(n)
-    present = set(rows.columns.tolist())
-    columns: dict[str, pd.Series] = {}
-    for col in table.columns:
-        name = col.name
-        if col.repeated:
-            values = rows[name].to_numpy(dtype=object) if name in present else np.full(n, np.nan)
+    labels = rows.columns.tolist()
+    dtypes = dict(zip(labels, rows.dtypes.tolist(), strict=True))
+    at = {name: j for j, name in enumerate(labels)}
+    plan = _column_plan(table)
+    batch = [(name, scale) for name, rep, scale in plan
+             if scale is not None and not rep and dtypes.get(name) == np.float64]  # fmt: skip
+    floats = _rounded_floats(rows, [at[b[0]] for b in batch], [b[0] for b in batch], [b[1] for b in batch])
+    columns: dict[str, pd.Series | np.ndarray] = {}
+    for name, repeated, scale in plan:
+        if repeated:
+            values = rows[name].to_numpy(dtype=object) if name in dtypes else np.full(n, np.nan)
             lists = np.empty(n, dtype=object)
             for i, v in enumerate(values.tolist()):
                 lists[i] = v if isinstance(v, list) else []
-            columns[name] = pd.Series(lists, index=index, dtype=object)
-        elif name not in present:
-            columns[name] = pd.Series(np.full(n, np.nan), index=index)
-        elif col.numeric_scale is not None:
-            columns[name] = pd.Series(round_half_away_array(rows[name], col.numeric_scale), index=index)
+            columns[name] = lists
+        elif name not in dtypes:
+            columns[name] = np.full(n, np.nan)
+        elif name in floats:
+            columns[name] = floats[name]
+        elif scale is not None:
+            columns[name] = round_half_away_array(rows[name], scale)
         else:
             series = rows[name]
             series.index = index  # a fresh Series: the frame below then takes it without reindexing
             columns[name] = series
     if "data_hash" in columns:
-        columns["data_hash"] = pd.Series(data_hashes(columns, table, list(hash_fields), n), index=index, dtype=object)
+        columns["data_hash"] = pd.Series(_hashes(columns, table, list(hash_fields), n), index=index, dtype=object)
     out = pd.DataFrame(columns, index=index, copy=False)
     if rows.attrs:
         out.attrs = copy.deepcopy(rows.attrs)

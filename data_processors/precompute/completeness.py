@@ -71,11 +71,13 @@ def completeness_windows(
     then a mask and a bincount. Returns one frame per window name, as `completeness` would.
     """
     tdate = team_dates["game_date"]
-    if team_dates["team"].isna().any() or tdate.isna().any() or entity_dates["game_date"].isna().any():
+    tdates, edates = tdate.to_numpy(), entity_dates["game_date"].to_numpy()
+    td_teams = _objects(team_dates["team"])
+    if pd.isna(td_teams).any() or _has_null_dates(tdates) or _has_null_dates(edates):
         return {name: _completeness_merge(entity_teams, entity_dates, team_dates, day, w) for name, w in windows.items()}
     n_ent, n_td = len(entity_teams), len(team_dates)
     # team codes shared by entity_teams and team_dates (an entity without team matches nothing)
-    teams, _ = pd.factorize(np.concatenate([_objects(entity_teams["team"]), _objects(team_dates["team"])]))
+    teams, _ = pd.factorize(np.concatenate([_objects(entity_teams["team"]), td_teams]))
     ent_team, td_team = teams[:n_ent], teams[n_ent:]
     per_team = np.bincount(td_team, minlength=teams.max() + 1 if len(teams) else 0)
     by_team = np.argsort(td_team, kind="stable")  # team_dates rows grouped by team, order kept
@@ -87,41 +89,74 @@ def completeness_windows(
     pair_entity = np.repeat(np.arange(n_ent), reps)
     offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
     pair_td = by_team[np.repeat(first[np.where(has_team, ent_team, 0)] if len(first) else 0, reps) + offset]
-    # does the entity have a row on that date? (entity, date) pairs as one integer code
-    ents = _entity_codes(entity_teams["entity"], entity_dates["entity"])
-    dates, _ = pd.factorize(np.concatenate([tdate.to_numpy(), entity_dates["game_date"].to_numpy()]))
-    n_dates = dates.max() + 1 if len(dates) else 1
-    have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
-    wanted = ents[pair_entity].astype("int64") * n_dates + dates[pair_td]
-    hit = np.isin(wanted, have)  # NULL entities (code -1) only meet each other and count 0 anyway
-    pair_date = tdate.to_numpy()[pair_td]
-    result: dict[str, pd.DataFrame] = {}
+    pair_date = tdates[pair_td]
+    insides: dict[str, np.ndarray] = {}
     for name, (kind, size) in windows.items():
         if kind == "games":
-            inside = rank[pair_td] < size
+            insides[name] = rank[pair_td] < size
         elif kind == "days":
-            inside = pair_date >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=int(size))))
+            insides[name] = pair_date >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=int(size))))
         else:
             raise ValueError(f"unknown completeness window kind {kind!r}")
+    counted = np.logical_or.reduce(list(insides.values())) if insides else np.zeros(len(pair_td), dtype=bool)
+    # does the entity have a row on that date? Only pairs some window counts need the answer, so
+    # only entity rows on or after the earliest such date are coded (not the whole season).
+    dated = entity_dates["entity"]
+    if counted.any() and edates.dtype == tdates.dtype and edates.dtype.kind == "M":
+        recent = edates >= pair_date[counted].min()
+        if not recent.all():
+            dated, edates = dated.array[recent], edates[recent]
+    entities = entity_teams["entity"]
+    ents = _entity_codes(entities, dated)
+    dates, _ = pd.factorize(np.concatenate([tdates, edates]))
+    n_dates = dates.max() + 1 if len(dates) else 1
+    have = ents[n_ent:].astype("int64") * n_dates + dates[n_td:]
+    wanted = ents[pair_entity[counted]].astype("int64") * n_dates + dates[pair_td[counted]]
+    hit = np.zeros(len(pair_td), dtype=bool)
+    hit[counted] = _member(wanted, have, (n_ent + 1) * n_dates)
+    result: dict[str, pd.DataFrame] = {}
+    for name, inside in insides.items():
         expected = _per_entity(ents[:n_ent], pair_entity, inside, n_ent)
         actual = _per_entity(ents[:n_ent], pair_entity, inside & hit, n_ent)
-        result[name] = _completeness_frame(entity_teams["entity"], expected, actual)
+        result[name] = _completeness_frame(entities, expected, actual)
     return result
+
+
+def _member(wanted: np.ndarray, have: np.ndarray, bound: int) -> np.ndarray:
+    """np.isin(wanted, have) for (entity, date) codes below `bound`, by a lookup table when small.
+
+    A negative code belongs to a NULL or unknown entity, which counts 0 whatever the answer.
+    """
+    if bound > 4 * (len(wanted) + len(have)) + 100_000:
+        return np.isin(wanted, have)
+    table = np.zeros(bound, dtype=bool)
+    table[have[have >= 0]] = True
+    return table[np.where(wanted >= 0, wanted, 0)] & (wanted >= 0)
+
+
+def _has_null_dates(values: np.ndarray) -> bool:
+    """NULL among dates: NaT of datetime64 values checked on numpy, anything else through pandas."""
+    if values.dtype.kind == "M":
+        return bool(np.isnat(values).any())
+    return bool(pd.isna(values).any())
 
 
 def _objects(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype=object)
 
 
-def _entity_codes(entities: pd.Series, dated: pd.Series) -> np.ndarray:
+def _entity_codes(entities: pd.Series, dated: pd.Series | pd.api.extensions.ExtensionArray) -> np.ndarray:
     """Codes of `entities` (factorized; NULL -1) followed by codes of `dated` in that numbering.
 
     A dated entity absent from `entities` (or NULL) gets -1, which only ever meets NULL entities,
     and those count 0. Factorizing the long column on its own avoids converting text to objects.
     """
-    own, uniques = pd.factorize(_objects(entities))
     dated_codes, dated_uniques = pd.factorize(dated)
-    mapping = pd.Index(uniques, dtype=object).get_indexer(pd.Index(dated_uniques, dtype=object))
+    # one factorization of own values then the dated ones: own codes come first, unchanged
+    both, _ = pd.factorize(np.concatenate([_objects(entities), np.asarray(dated_uniques, dtype=object)]))
+    own = both[: len(entities)]
+    n_own = own.max() + 1 if len(own) else 0
+    mapping = np.where(both[len(entities) :] < n_own, both[len(entities) :], -1)
     mapped = np.where(dated_codes >= 0, mapping[dated_codes] if len(mapping) else -1, -1)
     return np.concatenate([own, mapped]).astype("intp")
 

@@ -120,8 +120,16 @@ def bootstrap_result(day: dt.date, schedule: pd.DataFrame, table: TableSpec) -> 
 
 
 def empty_rows(table: TableSpec) -> pd.DataFrame:
-    """A zero-row output frame with the table's columns."""
-    return pd.DataFrame({c: pd.Series([], dtype="object") for c in table.column_names})
+    """A zero-row output frame with the table's columns (object dtype): a copy of one frame built
+    per table, as building it column by column costs more than a whole processor day."""
+    cached = _EMPTY.get(id(table))
+    if cached is None or cached[0] is not table:
+        cached = _EMPTY[id(table)] = (table, pd.DataFrame({c: pd.Series([], dtype="object") for c in table.column_names}))
+    return cached[1].copy()
+
+
+#: Per table (by identity): the table and its zero-row frame, which `empty_rows` copies.
+_EMPTY: dict[int, tuple[TableSpec, pd.DataFrame]] = {}
 
 
 def no_context_result(day: dt.date, schedule: pd.DataFrame, table: TableSpec) -> ProcessorResult:
@@ -237,7 +245,26 @@ def _history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.Da
     if repeated.any():
         winners = df.index.get_indexer(_dedup_sorted(df.take(sel[repeated]), [key]).index)
         keep = np.sort(np.concatenate([keep[~repeated], np.searchsorted(sel, winners)]))
-    return sel[keep[_newest_first(rank[codes[keep]], ints[keep])]]
+    if not len(date_uniques) or date_uniques.min() == _INT64_MIN:  # NaT: the two-key sort puts it last
+        return sel[keep[_newest_first(rank[codes[keep]], ints[keep])]]
+    # (entity rank, date rank newest first) as one integer: after de-duplication each appears once,
+    # so placing rows by that integer gives the two-key sort's order without sorting
+    newest = np.empty(len(date_uniques), dtype="int64")
+    newest[np.argsort(date_uniques)[::-1]] = np.arange(len(date_uniques))
+    order_key = rank[codes[keep]] * len(date_uniques) + newest[date_codes[keep]]
+    return sel[keep[_order_of_distinct(order_key, len(rank) * len(date_uniques))]]
+
+
+def _order_of_distinct(values: np.ndarray, bound: int) -> np.ndarray:
+    """np.argsort(values, kind="stable") for integers in [0, bound), through a lookup table when
+    they are distinct and the table small (no sort); a stable sort otherwise."""
+    if bound <= 4 * len(values) + 1_000_000:
+        slots = np.full(bound, -1, dtype="int64")
+        slots[values] = np.arange(len(values))
+        order = slots[slots >= 0]
+        if len(order) == len(values):  # distinct: every row got its own slot
+            return order
+    return np.argsort(values, kind="stable")
 
 
 def _text_ranks(uniques: ArrayLike) -> np.ndarray | None:
@@ -444,5 +471,9 @@ def history_positions(df: pd.DataFrame, key: str, day: dt.date, schedule: pd.Dat
     The same rows in the same order as `history(df, ...)`; callers take the other columns they
     need by position, instead of sorting every column of a season-sized frame.
     """
-    narrow = df[[key] + [c for c in HISTORY_COLUMNS if c in df.columns]]
+    names = [key] + [c for c in HISTORY_COLUMNS if c in df.columns]
+    if df.columns.is_unique:  # by position: a label list would first build an Index of the labels
+        narrow = df.take([df.columns.get_loc(c) for c in names], axis=1)
+    else:
+        narrow = df[names]
     return history(narrow.set_axis(pd.RangeIndex(len(df)), axis=0), key, day, schedule)

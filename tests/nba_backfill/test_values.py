@@ -241,3 +241,53 @@ def test_missing_hash_field_and_no_fields() -> None:
     rows = pd.DataFrame({"a": ["x", None]})
     pd.testing.assert_series_equal(data_hash_column(rows, table, ["a", "b"]), reference_data_hash_column(rows, table, ["a", "b"]))
     assert list(data_hash_column(rows, table, [])) == [hash_values((), ())] * 2
+
+
+# --- finalize_rows: block rounding, array columns and hashing against the reference rules ---------
+
+
+@pytest.mark.parametrize("scale", [0, 1, 2, 3, 6, 10])
+def test_fixed_text_near_the_exact_integer_limit(scale: int) -> None:
+    """Texts of values with many digits, up to 2**51 scaled (where the fast path ends), match serialize."""
+    rng = np.random.default_rng(2000 + scale)
+    big = rng.integers(2**40, 2**48, 300) * rng.choice([-1, 1], 300)  # many digits, still on the fast path
+    ks = np.concatenate([big, rng.integers(2**50, 2**51, 100), np.arange(-150, 150)])
+    values = [float(repr(int(k) / 10**scale)) for k in ks] + [(int(k) + 0.5) / 10**scale for k in ks[:100]]
+    col_type = f"NUMERIC(38,{scale})"
+    assert serialize_column(pd.Series(values), col_type) == [serialize(v, col_type) for v in values]
+    objects = pd.Series(values[:120] + [int(k) for k in ks[-40:]], dtype="object")  # plain numbers in an object column
+    assert serialize_column(objects, col_type) == [serialize(v, col_type) for v in objects]
+
+
+@pytest.mark.parametrize("n", [1, 7, 120])
+def test_finalize_rows_matches_reference_round_and_row_hash(n: int) -> None:
+    from nba_backfill.values import finalize_rows
+
+    columns = (Column("key", "STRING"), Column("a", "NUMERIC(5,3)"), Column("b", "NUMERIC(6,1)"), Column("c", "NUMERIC(5,3)"),
+               Column("d", "NUMERIC(9,0)"), Column("e", "NUMERIC(6,2)"), Column("f", "NUMERIC(6,2)"), Column("g", "FLOAT64"),
+               Column("h", "INT64"), Column("i", "INT64"), Column("j", "BOOLEAN"), Column("k", "ARRAY<FLOAT64>"),
+               Column("l", "ARRAY<STRING>"), Column("m", "NUMERIC(5,2)"), Column("data_hash", "STRING"))
+    table = TableSpec("t.t", columns)
+    rng = np.random.default_rng(300 + n)
+    ints = rng.integers(-40, 40, n)
+    rows = pd.DataFrame({
+        "l": [["x", "a,b"] if i % 3 else None for i in range(n)],
+        "key": pd.Series(rng.choice(["BOS", "x|y", "Ünï"], n), dtype="str"),
+        "a": random_values(rng, n, 3), "b": random_values(rng, n, 1), "c": random_values(rng, n, 3),
+        "d": random_values(rng, n, 0), "e": pd.Series(random_values(rng, n, 2), dtype="object"),  # not float64
+        "f": pd.Series(np.where(rng.random(n) < 0.3, None, random_values(rng, n, 2)), dtype="Float64"),
+        "g": random_values(rng, n, 6), "h": ints, "i": pd.array(np.where(ints < -30, None, ints).tolist(), dtype="Int64"),
+        "j": rng.random(n) < 0.5, "k": [random_values(rng, 3, 6) if i % 4 else None for i in range(n)],
+        "data_hash": None,
+    }, index=rng.permutation(n) + 10)  # "m" is missing: an all-NULL float column
+    fields = ["key", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"]
+    got = finalize_rows(rows, table, fields)
+    plain = rows.assign(f=rows["f"].astype("float64"))  # the reference rule takes NULL as None/NaN, not pd.NA
+    want = reference_round_numeric_columns(plain.reindex(columns=table.column_names), table).reset_index(drop=True)
+    for name in ("k", "l"):
+        want[name] = [v if isinstance(v, list) else [] for v in want[name]]
+    types = [table.column(f).type for f in fields]
+    want["data_hash"] = pd.Series([hash_values(r, types) for r in want[fields].itertuples(index=False, name=None)], dtype="object")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for name in ("a", "b", "c", "d", "e", "f", "m"):
+        assert np.array_equal(bits(got[name].to_numpy("float64")), bits(want[name].to_numpy("float64")))
