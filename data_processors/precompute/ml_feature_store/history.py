@@ -60,13 +60,15 @@ def lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def keyed_history(
-    df: pd.DataFrame, key: str, wanted: np.ndarray, day: dt.date, schedule: pd.DataFrame
+    df: pd.DataFrame, key: str, wanted: np.ndarray, day: dt.date, schedule: pd.DataFrame,
+    opening: dt.date | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`conventions.history` of the rows whose key is one of `wanted` (unique values): their
     positions in `df`, grouped by key, newest first, and each one's index in `wanted`.
 
     The same rows (in-season, before D, one per (key, game_date) by `dedup_latest`) and the
     same order within each key; only the order of the keys differs, which no caller uses.
+    `opening`: `conventions.opening_night(schedule, season_of(day))` when the caller has it.
     """
     dates = df["game_date"].to_numpy()
     if dates.dtype.kind != "M":  # dates not normalized: the general rule
@@ -75,8 +77,8 @@ def keyed_history(
         pos = idx[rows.index.to_numpy()]
         return pos, lookup(wanted, objects(df[key])[pos])
     season = season_of(day)
-    start = pd.Timestamp(cv.opening_night(schedule, season)).to_datetime64()
-    window = (cv.row_seasons(df).to_numpy() == season) & (dates >= start) & (dates < np.datetime64(day))
+    start = pd.Timestamp(cv.opening_night(schedule, season) if opening is None else opening).to_datetime64()
+    window = (_seasons(df) == season) & (dates >= start) & (dates < np.datetime64(day))
     sel = np.flatnonzero(window)
     codes = lookup(wanted, objects(df[key])[sel])
     sel, codes = sel[codes >= 0], codes[codes >= 0]
@@ -93,6 +95,14 @@ def keyed_history(
     return sel, codes
 
 
+def _seasons(df: pd.DataFrame) -> np.ndarray:
+    """`conventions.row_seasons(df)` as an array, read directly when season_year is complete float64."""
+    years = df["season_year"].to_numpy() if "season_year" in df.columns else None
+    if years is not None and years.dtype == np.float64 and not np.isnan(years).any():
+        return years
+    return cv.row_seasons(df).to_numpy()
+
+
 def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
     """Per code (0..n-1), the index of its first row (-1 without rows); rows grouped by code."""
     out = np.full(n, -1, dtype="int64")
@@ -101,7 +111,9 @@ def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def player_history(cols: Mapping[str, Any], pgs: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> dict[str, Any]:
+def player_history(
+    cols: Mapping[str, Any], pgs: pd.DataFrame, day: dt.date, schedule: pd.DataFrame, opening: dt.date | None = None
+) -> dict[str, Any]:
     """Per context player: id/team fallbacks from H(P), the Phase 3 aggregates over active games
     and L, and schedule-based completeness.
 
@@ -111,7 +123,7 @@ def player_history(cols: Mapping[str, Any], pgs: pd.DataFrame, day: dt.date, sch
     """
     ctx_players = cols["player_lookup"]
     n = len(ctx_players)
-    pos, codes = keyed_history(pgs, "player_lookup", ctx_players, day, schedule)
+    pos, codes = keyed_history(pgs, "player_lookup", ctx_players, day, schedule, opening)
     h_team = pick(objects(pgs["team_abbr"]), pick_rows(pos, _first_rows(codes, n)), np.nan)
     ctx_upid = cols["universal_player_id"]
     h_upid = np.full(n, np.nan, dtype=object)
@@ -172,12 +184,13 @@ def player_history(cols: Mapping[str, Any], pgs: pd.DataFrame, day: dt.date, sch
 
 
 def team_record(
-    team_off: pd.DataFrame, ctx_teams: np.ndarray, day: dt.date, schedule: pd.DataFrame
+    team_off: pd.DataFrame, ctx_teams: np.ndarray, day: dt.date, schedule: pd.DataFrame,
+    opening: dt.date | None = None,
 ) -> dict[str, np.ndarray]:
     """Per context row, its team's in-season de-duplicated games before D and wins (NULL
     win_flag = loss); NULL for a team without games."""
     teams = pd.unique(ctx_teams[~pd.isna(ctx_teams)])
-    pos, codes = keyed_history(team_off, "team_abbr", teams, day, schedule)
+    pos, codes = keyed_history(team_off, "team_abbr", teams, day, schedule, opening)
     games = np.bincount(codes, minlength=len(teams)).astype("float64")
     wins = np.bincount(codes, weights=flags(team_off["win_flag"])[pos].astype("float64"), minlength=len(teams))
     at = lookup(teams, ctx_teams)

@@ -19,7 +19,8 @@ from data_processors.precompute import conventions as cv
 from data_processors.precompute.ml_feature_store.features import FEATURE_NAMES, feature_matrix, quality_from_codes
 from data_processors.precompute.ml_feature_store.history import (
     flags, floats, objects, pick, pick_rows, player_history, team_record)
-from nba_backfill.constants import PRODUCTION_READY_PCT
+from nba_backfill.constants import BOOTSTRAP_DAYS, PRODUCTION_READY_PCT
+from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.rowcheck import contract_problem
@@ -104,13 +105,13 @@ def compute(
     run_ts = resolve_run_timestamp(run_timestamp)
     out_table = table(OUTPUT)
     schedule = frames[SCHEDULE]
-    boot = cv.bootstrap_result(analysis_date, schedule, out_table)
-    if boot is not None:
-        return boot
+    opening = cv.opening_night(schedule, season_of(analysis_date))  # once: the history windows start there too
+    if 0 <= (analysis_date - opening).days < BOOTSTRAP_DAYS:
+        return cv.bootstrap_result(analysis_date, schedule, out_table)
     ctx_rows = context_rows(frames[CONTEXT], analysis_date)
     if not len(ctx_rows):
         return cv.no_context_result(analysis_date, schedule, out_table)
-    players = player_inputs(frames[CONTEXT].take(ctx_rows), frames, analysis_date)
+    players = player_inputs(frames[CONTEXT].take(ctx_rows), frames, analysis_date, opening)
     values, codes = feature_matrix(players)
     score, source = quality_from_codes(codes)
     problem = vector_problem(players["player_lookup"], values)
@@ -147,7 +148,9 @@ def context_rows(ctx: pd.DataFrame, day: dt.date) -> np.ndarray:
     return pos[order]
 
 
-def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date) -> dict[str, Any]:
+def player_inputs(
+    ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date, opening: dt.date | None = None
+) -> dict[str, Any]:
     """One entry per input of the features and bookkeeping: equal-length columns, one row per
     context player (`ctx`: the sorted context rows of D).
 
@@ -169,8 +172,8 @@ def player_inputs(ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt
         cols[f"{up.prefix}_ready"] = found & pick(flags(df["is_production_ready"]), at, False)
         cols[f"{up.prefix}_hash"] = pick(objects(df["data_hash"]), at, None)
         cols[f"{up.prefix}_processed_at"] = pd.api.extensions.take(df["processed_at"].array, at, allow_fill=True)
-    cols.update(player_history(cols, frames[PGS], day, schedule))
-    cols.update(team_record(frames[TEAM_OFFENSE], cols["team_abbr"], day, schedule))
+    cols.update(player_history(cols, frames[PGS], day, schedule, opening))
+    cols.update(team_record(frames[TEAM_OFFENSE], cols["team_abbr"], day, schedule, opening))
     return cols
 
 
@@ -179,6 +182,11 @@ def upstream_positions(df: pd.DataFrame, up: Upstream, day: dt.date, wanted: np.
     several rows with one key, the greatest processed_at (NULL oldest), then the first."""
     keys = objects(df[up.row_key])
     sel = np.flatnonzero(_on_date(df[up.date_col], day) & ~pd.isna(keys))
+    texts = keys[sel].tolist()
+    if all(type(k) is str for k in texts) and all(type(w) is str or w is None for w in wanted.tolist()):
+        at = dict(zip(texts, range(len(texts))))  # text keys: a dict is the index lookup, cheaper at this size
+        if len(at) == len(texts):
+            return pick_rows(sel, np.fromiter(map(at.get, wanted.tolist(), [-1] * len(wanted)), "int64", len(wanted)))
     found = pd.Index(keys[sel], dtype=object)
     if not found.is_unique:
         codes, _ = pd.factorize(keys[sel])
@@ -245,10 +253,18 @@ def assemble(
         if col.base_type == "INT64" and not col.repeated and col.name in cols:
             cols[col.name] = cv.int64_array(value, n)
         elif col.base_type == "STRING" and isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
-            text = cv.text_column(value, n)  # object with None, as the inputs hold them
+            text = _text_column(value, n)  # object with None, as the inputs hold them
             text.index = index  # the very index object: the constructor then skips reindexing
             cols[col.name] = text
     return pd.DataFrame(cols, index=index)
+
+
+def _text_column(values: np.ndarray | pd.api.extensions.ExtensionArray, n: int) -> pd.Series:
+    """`conventions.text_column` of an array; directly when it holds only text and None (nothing to replace)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and len(values) == n:
+        if set(map(type, values.tolist())) <= {str, type(None)}:
+            return pd.Series(values, dtype=object)
+    return cv.text_column(values, n)
 
 
 def vector_problem(players: np.ndarray, values: np.ndarray) -> str | None:

@@ -55,3 +55,34 @@ def lookup(names: ArrayLike, keys: ArrayLike) -> np.ndarray:
 
 def is_unique(values: np.ndarray) -> bool:
     return len(pd.unique(values)) == len(values)
+
+
+def grouped_means(n: int, **columns: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """`entity_aggregate("mean", codes, {name: values}, n)` for each name -> (codes, values),
+    with one pandas groupby for all the columns that need its compensated kernel.
+
+    The dispatch is entity_aggregate's, per column: reduceat when the kept rows are grouped
+    contiguously and hold no NaN, else pandas' kernel, whose per-group result depends only on
+    that group's rows in order, so the columns' rows can share one call under distinct codes.
+    """
+    out: dict[str, np.ndarray] = {}
+    kernel: list[tuple[str, np.ndarray, np.ndarray]] = []
+    for name, (codes, values) in columns.items():
+        sel = codes >= 0
+        c, x = codes[sel], values[sel]
+        out[name] = np.full(n, np.nan)
+        if not len(c):
+            continue
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        if len(starts) == np.count_nonzero(np.bincount(c)) and not np.isnan(x).any():
+            out[name][c[starts]] = np.add.reduceat(x, starts) / np.diff(np.r_[starts, len(c)]).astype("float64")
+        else:
+            kernel.append((name, c, x))
+    if kernel:
+        keys = np.concatenate([c + j * n for j, (_, c, _) in enumerate(kernel)])
+        agg = pd.Series(np.concatenate([x for _, _, x in kernel])).groupby(keys, sort=False).mean()
+        at, means = agg.index.to_numpy(), agg.to_numpy()
+        for j, (name, _, _) in enumerate(kernel):
+            mine = (at >= j * n) & (at < (j + 1) * n)
+            out[name][at[mine] - j * n] = means[mine]
+    return out

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from data_processors.precompute import conventions as cv
-from data_processors.precompute.player_daily_cache.arrays import flags, floats, is_unique, lookup, objects, on_day, pick
+from data_processors.precompute.player_daily_cache.arrays import (
+    flags, floats, grouped_means, is_unique, lookup, objects, on_day, pick)
 from data_processors.precompute.player_daily_cache.windows import window_counts
+from data_processors.precompute.ml_feature_store.history import keyed_history
 from nba_backfill.constants import (
     DAILY_CACHE_FULL_SAMPLE_GAMES,
     DAILY_CACHE_MIN_GAMES,
@@ -113,18 +115,16 @@ def shot_zone_positions(zones: pd.DataFrame, day: dt.date) -> tuple[np.ndarray, 
 
 
 def player_history(
-    pgs: pd.DataFrame, universe: pd.Index, day: dt.date, schedule: pd.DataFrame
+    pgs: pd.DataFrame, universe: np.ndarray, day: dt.date, schedule: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in `pgs` of the universe's `conventions.history` rows (newest first per player),
-    and each row's player as a position in `universe`.
+    """Positions in `pgs` of the universe's `conventions.history` rows (grouped by player in
+    universe order, newest first), and each row's player as a position in `universe`.
 
-    History is per player, so it is taken over the universe's rows only, and over the columns
-    it reads only: the other columns are then read at these positions.
+    `ml_feature_store.history.keyed_history`: integer codes of the wanted players, no frame is
+    taken; only the order of the players differs from `history`, and every aggregate here is
+    per player.
     """
-    mine = np.flatnonzero(pgs["player_lookup"].isin(universe).to_numpy())
-    narrow = pgs[["player_lookup", *cv.HISTORY_COLUMNS]].take(mine)
-    hist = cv.history(narrow, "player_lookup", day, schedule)
-    return hist.index.to_numpy(), universe.get_indexer(hist["player_lookup"])
+    return keyed_history(pgs, "player_lookup", universe, day, schedule)
 
 
 def player_stats(pgs: pd.DataFrame, at: np.ndarray, codes: np.ndarray, n: int) -> dict[str, Any]:
@@ -136,25 +136,22 @@ def player_stats(pgs: pd.DataFrame, at: np.ndarray, codes: np.ndarray, n: int) -
     """
     rank = cv.rank_in_order(codes)
     pts, usage = floats(pgs, "points", at), floats(pgs, "usage_rate", at)
-    g10, g5 = rank < LONG_WINDOW, rank < SHORT_WINDOW
-
-    def means(within: np.ndarray, **columns: np.ndarray) -> dict[str, np.ndarray]:
-        return cv.entity_aggregate("mean", np.where(within, codes, -1), columns, n)
-
-    out: dict[str, Any] = {
-        **means(np.ones(len(codes), dtype=bool), points_avg_season=pts, player_usage_rate_season=usage),
-        **means(
-            g10,
-            points_avg_last_10=pts,
-            minutes_avg_last_10=floats(pgs, "minutes_played", at),
-            usage_rate_last_10=usage,
-            ts_pct_last_10=floats(pgs, "ts_pct", at),
-        ),
-        **means(g5, points_avg_last_5=pts),
-    }
+    g10, g5 = np.where(rank < LONG_WINDOW, codes, -1), np.where(rank < SHORT_WINDOW, codes, -1)
+    out: dict[str, Any] = grouped_means(
+        n,
+        points_avg_season=(codes, pts),
+        player_usage_rate_season=(codes, usage),
+        points_avg_last_10=(g10, pts),
+        minutes_avg_last_10=(g10, floats(pgs, "minutes_played", at)),
+        usage_rate_last_10=(g10, usage),
+        ts_pct_last_10=(g10, floats(pgs, "ts_pct", at)),
+        points_avg_last_5=(g5, pts),
+        scored_mean=(np.where(np.isnan(pts), -1, g10), pts),  # the non-NULL G10 points
+    )
+    g10 = rank < LONG_WINDOW
     # sample std of the non-NULL G10 points (divisor m - 1; NaN when m < 2)
     scored = g10 & ~np.isnan(pts)
-    mean = means(scored, p=pts)["p"]
+    mean = out.pop("scored_mean")
     m = np.bincount(codes[scored], minlength=n)
     ss = cv.entity_aggregate("sum", np.where(scored, codes, -1), {"ss": (pts - mean[codes]) ** 2}, n)["ss"]
     fg, ast = (np.nan_to_num(floats(pgs, c, at)) for c in ("fg_makes", "assisted_fg_makes"))
@@ -193,21 +190,30 @@ def player_identity(
     return {"team": team, "universal_player_id": upid}
 
 
-def team_stats(toff_hist: pd.DataFrame, player_teams: np.ndarray) -> dict[str, Any]:
+def team_history(toff: pd.DataFrame, day: dt.date, schedule: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every team's `conventions.history` rows in `toff` (`keyed_history`: grouped by team,
+    newest first): their positions, each one's team code, and the teams (code = position)."""
+    teams = objects(toff, "team_abbr", slice(None))
+    names = pd.unique(teams[pd.notna(teams)])
+    pos, codes = keyed_history(toff, "team_abbr", names, day, schedule)
+    return pos, codes, names
+
+
+def team_stats(toff: pd.DataFrame, pos: np.ndarray, codes: np.ndarray, names: np.ndarray,
+               player_teams: np.ndarray) -> dict[str, Any]:
     """Per kept player (by its context team): pace and ORtg over T (the team's 10 newest rows)
     and the team-offense source tracking of §B.7 but its completeness (see `completeness_columns`).
 
-    `toff_hist` must hold every team's history (as `history` returns it): pandas' choice of
+    `pos`/`codes` must cover every team's history (`team_history`): pandas' choice of
     summation, which entity_aggregate follows, depends on the whole column.
     """
-    codes, rank, names = cv.entity_ranks(toff_hist["team_abbr"])
+    rank = cv.rank_in_order(codes)
     window = np.where(rank < TEAM_OFFENSE_WINDOW_GAMES, codes, -1)
     k = len(names)
     stats = cv.entity_aggregate(
-        "mean", window, {"pace": toff_hist["pace"].to_numpy(dtype="float64", na_value=np.nan),
-                         "ortg": toff_hist["offensive_rating"].to_numpy(dtype="float64", na_value=np.nan)}, k,
-    )  # fmt: skip
-    latest = cv.entity_latest(window, window >= 0, toff_hist["processed_at"], k).array
+        "mean", window, {"pace": floats(toff, "pace", pos), "ortg": floats(toff, "offensive_rating", pos)}, k
+    )
+    latest = cv.entity_latest(window, window >= 0, toff["processed_at"].array.take(pos), k).array
     found = np.bincount(window[window >= 0], minlength=k).astype("float64")
     at = lookup(names, player_teams)
     return {
@@ -410,7 +416,7 @@ def compute(
     if not len(ctx_at):
         return cv.no_context_result(day, schedule, out)
 
-    universe = pd.Index(objects(ctx, "player_lookup", ctx_at), dtype=object)
+    universe = objects(ctx, "player_lookup", ctx_at)
     pgs = frames[PGS]
     hist_at, codes = player_history(pgs, universe, day, schedule)
     active = flags(pgs["is_active"])[hist_at] & (floats(pgs, "minutes_played", hist_at) > 0)  # conventions.active_games
@@ -418,7 +424,7 @@ def compute(
     short = counts < DAILY_CACHE_MIN_GAMES
     skipped = [
         Skipped(str(p), SKIP_CATEGORY, f"{int(k)} active games, need {DAILY_CACHE_MIN_GAMES}")
-        for p, k in zip(universe[short], counts[short].tolist())
+        for p, k in zip(universe[short].tolist(), counts[short].tolist())
     ]
     team_dates = cv.team_final_dates(schedule, day)
     if short.all():
@@ -432,12 +438,13 @@ def compute(
         objects(pgs, "team_abbr", hist_at), objects(pgs, "universal_player_id", hist_at), codes,
         ctx_team, objects(ctx, "universal_player_id", kept_at),
     )  # fmt: skip
-    toff_hist = cv.history(frames[TOFF], "team_abbr", day, schedule)
-    team = team_stats(toff_hist, ctx_team)
+    toff = frames[TOFF]
+    toff_pos, toff_codes, toff_teams = team_history(toff, day, schedule)
+    team = team_stats(toff, toff_pos, toff_codes, toff_teams, ctx_team)
     teams = pd.unique(ctx_team[pd.notna(ctx_team)])
     windows, team_pct = completeness_columns(
         player["team"], (codes[kept_row], pgs["game_date"].to_numpy()[hist_at[kept_row]]),
-        teams, (toff_hist["team_abbr"].to_numpy(dtype=object), toff_hist["game_date"].to_numpy()), team_dates, day,
+        teams, (toff_teams[toff_codes], toff["game_date"].to_numpy()[toff_pos]), team_dates, day,
     )  # fmt: skip
     team["source_team_offense_completeness_pct"] = pick(team_pct, lookup(teams, ctx_team), 100.0)
     zone_at, zone_players = shot_zone_positions(frames[SHOT_ZONE], day)
@@ -449,7 +456,7 @@ def compute(
         player_stats(pgs, hist_at[active & kept_row], codes[active & kept_row], len(kept_at)),
         team,
         frames[SHOT_ZONE],
-        pick(zone_at, lookup(zone_players, universe[~short].to_numpy()), -1),
+        pick(zone_at, lookup(zone_players, universe[~short]), -1),
         windows,
         run_ts,
         out,

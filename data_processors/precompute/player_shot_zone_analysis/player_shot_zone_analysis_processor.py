@@ -22,6 +22,7 @@ from nba_backfill.constants import (
     SHOT_ZONE_MIN_GAMES,
     SHOT_ZONE_WINDOW_GAMES,
 )
+from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
 from nba_backfill.tables import table
@@ -192,13 +193,18 @@ def compute(
     run_ts = resolve_run_timestamp(run_timestamp)
 
     games = frames[PGS]
-    hist = cv.history_positions(games, KEY, analysis_date, schedule)  # grouped by player, newest first
-    keys, pos, dates = hist[KEY].to_numpy(dtype=object), hist.index.to_numpy(), hist["game_date"].to_numpy()
-    codes, universe, heads = _players(keys)
-    if codes is None:  # NULL players: no entity, drop their rows
-        known = ~pd.isna(keys)
-        keys, pos, dates = keys[known], pos[known], dates[known]
+    fast = _history(games, analysis_date, schedule)
+    if fast is not None:
+        pos, codes, universe, heads = fast
+        dates = games["game_date"].to_numpy()[pos]
+    else:
+        hist = cv.history_positions(games, KEY, analysis_date, schedule)  # grouped by player, newest first
+        keys, pos, dates = hist[KEY].to_numpy(dtype=object), hist.index.to_numpy(), hist["game_date"].to_numpy()
         codes, universe, heads = _players(keys)
+        if codes is None:  # NULL players: no entity, drop their rows
+            known = ~pd.isna(keys)
+            keys, pos, dates = keys[known], pos[known], dates[known]
+            codes, universe, heads = _players(keys)
     team_dates = cv.team_final_dates(schedule, analysis_date)
     active = _active_mask(games, pos)
     act_rank = np.full(len(pos), np.iinfo("int64").max)
@@ -231,9 +237,9 @@ def compute(
                                             dtype="object")  # fmt: skip
     newest_team = games["team_abbr"].to_numpy(dtype=object)[first]
     window = _window_rows(team_dates, PLAYER_COMPLETENESS_WINDOW_GAMES, dates) & (q_codes >= 0)
-    comp = cv.completeness(
-        pd.DataFrame({"entity": qualified, "team": newest_team}, dtype=object),  # object: no text inference
-        pd.DataFrame({"entity": pd.Series(keys[window], dtype=object), "game_date": dates[window]}, copy=False),
+    comp = cv.completeness(  # entities as their distinct integer codes: the same counts as their names
+        pd.DataFrame({"entity": np.arange(n), "team": pd.Series(newest_team, dtype=object)}),
+        pd.DataFrame({"entity": q_codes[window], "game_date": dates[window]}, copy=False),
         team_dates,
         day=analysis_date,
         last_games=PLAYER_COMPLETENESS_WINDOW_GAMES,
@@ -242,6 +248,59 @@ def compute(
                                     analysis_date, run_ts))  # fmt: skip
     rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
     return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
+
+
+def _history(
+    games: pd.DataFrame, day: dt.date, schedule: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, list, np.ndarray] | None:
+    """`history_positions` rows of the non-NULL players on arrays: (positions in `games`, player
+    code of each, the players sorted, first row of each), grouped by player, newest first.
+
+    One hash pass over the season window's keys, a sort of the few hundred distinct names and a
+    stable integer sort by player of the rows in reverse date order (the loader's frames come
+    sorted by date); repeated (player, date) rows go to the shared `dedup_latest`. None when the
+    frame is not of that shape (the general path then applies).
+    """
+    all_dates = games["game_date"].to_numpy()
+    years = games["season_year"].to_numpy()
+    if all_dates.dtype != "datetime64[ns]" or years.dtype != np.float64 or not games.index.is_unique:
+        return None
+    season = season_of(day)
+    start = pd.Timestamp(cv.opening_night(schedule, season)).to_datetime64()
+    sel = np.flatnonzero((all_dates >= start) & (all_dates < np.datetime64(day, "ns")))
+    in_season = years[sel]
+    if np.isnan(in_season).any():
+        return None
+    sel = sel[in_season == season]
+    keys = games[KEY].to_numpy(dtype=object)
+    try:
+        found, uniques = pd.factorize(keys[sel])
+    except TypeError:
+        return None
+    names = np.asarray(uniques, dtype=object)
+    if not all(type(v) is str for v in names):
+        return None
+    by_name = np.argsort(names, kind="stable")
+    rank = np.empty(len(names), dtype="int64")
+    rank[by_name] = np.arange(len(names))
+    ints = all_dates[sel].view("int64")
+    known = found >= 0
+    sel, codes, ints = sel[known], rank[found[known]], ints[known]
+    if len(ints) > 1 and (np.diff(ints) >= 0).all():  # date order: reverse it, sort by player only
+        order = np.argsort(codes[::-1].astype("int32"), kind="stable")
+        sel, codes, ints = sel[::-1][order], codes[::-1][order], ints[::-1][order]
+    else:
+        order = np.lexsort((-ints, codes))
+        sel, codes, ints = sel[order], codes[order], ints[order]
+    same = (codes[1:] == codes[:-1]) & (ints[1:] == ints[:-1])
+    if same.any():  # repeated (player, game_date): dedup_latest picks the row
+        repeated = np.r_[same, False] | np.r_[False, same]
+        rows = np.sort(sel[repeated])
+        kept = games.index.get_indexer(cv.dedup_latest(games.take(rows), KEY).index)
+        keep = ~repeated | np.isin(sel, kept)
+        sel, codes = sel[keep], codes[keep]
+    heads = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype="int64")
+    return sel, codes, names[by_name].tolist(), heads
 
 
 def _players(keys: np.ndarray) -> tuple[np.ndarray | None, list, np.ndarray]:
