@@ -143,21 +143,39 @@ class InputCache:
     def serves(self, spec: InputSpec) -> bool:
         return spec.table in self._columns and spec.window in SHARED_WINDOWS
 
-    def get(self, spec: InputSpec, lo: dt.date | None, hi: dt.date | None) -> tuple[pd.DataFrame, np.ndarray | None]:
-        """`spec`'s declared columns of its table from `lo` through at least `hi`, sorted by partition."""
+    def _needs_read(self, spec: InputSpec, lo: dt.date | None, hi: dt.date | None
+                    ) -> tuple[tuple[str, dt.date | None], bool, list[str] | None, tuple[dt.date, dt.date] | None]:
+        """(cache key, read needed, columns, bounds): the read `get` must issue first, if the cached
+        frame does not cover [lo, hi] yet; the dry run plans with the same decision."""
         table = TABLES[spec.table]
         bounded = lo is not None and hi is not None and table.partition is not None and not table.partition_is_range
         key = (spec.table, lo if bounded else None)
         loaded = self._frames.get(key)
-        if loaded is None or (bounded and loaded[0] < hi):  # type: ignore[operator]
-            union = self._columns[spec.table]
-            columns = None if union is None else [c for c in table.column_names if c in union]
-            bounds = None
-            if bounded:
-                bounds = (lo, max(hi, self._last.get(season_of(hi), hi)))  # type: ignore[arg-type]
+        if loaded is not None and not (bounded and loaded[0] < hi):  # type: ignore[operator]
+            return key, False, None, None
+        union = self._columns[spec.table]
+        columns = None if union is None else [c for c in table.column_names if c in union]
+        bounds = (lo, max(hi, self._last.get(season_of(hi), hi))) if bounded else None  # type: ignore[arg-type]
+        return key, True, columns, bounds
+
+    def plan(self, spec: InputSpec, lo: dt.date | None, hi: dt.date | None) -> tuple[str, dict | None] | None:
+        """The query `get(spec, lo, hi)` would issue at this point of a run (None: served from the cache),
+        recorded as if it had been read."""
+        key, needed, columns, bounds = self._needs_read(spec, lo, hi)
+        if not needed:
+            return None
+        self._frames[key] = (bounds[1] if bounds else None, pd.DataFrame(), None)
+        table = TABLES[spec.table]
+        return select_sql(table, columns, bounds is not None), None if bounds is None else {"lo": bounds[0], "hi": bounds[1]}
+
+    def get(self, spec: InputSpec, lo: dt.date | None, hi: dt.date | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """`spec`'s declared columns of its table from `lo` through at least `hi`, sorted by partition."""
+        table = TABLES[spec.table]
+        key, needed, columns, bounds = self._needs_read(spec, lo, hi)
+        if needed:
             frame, keys = _read(self.warehouse, table, columns, bounds, self.table_exists(table.name))
-            loaded = (bounds[1] if bounds else None, frame, keys)
-            self._frames[key] = loaded
+            self._frames[key] = (bounds[1] if bounds else None, frame, keys)
+        loaded = self._frames[key]
         view_key = (*key, spec.columns)
         view = self._views.get(view_key)
         if view is None or view[0] != loaded[0]:
@@ -166,6 +184,22 @@ class InputCache:
             view = (loaded[0], frame)
             self._views[view_key] = view
         return view[1], loaded[2]
+
+
+def block_reads(processor: ProcessorSpec, days: Sequence[dt.date], cache: InputCache | None) -> list[tuple[str, dict | None]]:
+    """The input queries `BlockInputs(…, processor, days, cache)` issues at this point of a run
+    (dry runs and cost estimates); with a cache, planning records its reads as made."""
+    out: list[tuple[str, dict | None]] = []
+    for spec, query in zip(processor.inputs, block_queries(processor, days)):
+        if cache is not None and cache.serves(spec):
+            lo, _ = window_bounds(spec, min(days))
+            _, hi = window_bounds(spec, max(days))
+            planned = cache.plan(spec, lo, hi)
+            if planned is not None:
+                out.append(planned)
+        else:
+            out.append(query)
+    return out
 
 
 class BlockInputs:

@@ -24,7 +24,7 @@ from nba_backfill import __version__
 from nba_backfill.constants import COVERAGE_MIN_PCT
 from nba_backfill.dates import season_of, season_start
 from nba_backfill.engine.ledger import READY_STATES, LatestUnit, Ledger, UnitRecord, fingerprint
-from nba_backfill.engine.loader import SCHEDULE, BlockInputs, InputCache, block_queries, load_calendar, load_phase3_gaps
+from nba_backfill.engine.loader import SCHEDULE, BlockInputs, InputCache, block_reads, load_calendar, load_phase3_gaps
 from nba_backfill.engine.plan import Calendar, PlannedUnit, gaps_before, plan_processor, season_blocks
 from nba_backfill.engine.summary import RunSummary, UnitOutcome
 from nba_backfill.engine.writer import BatchWriter, warehouse_failure
@@ -159,14 +159,23 @@ class Runner:
         }
         return cal, plans, no_games, latest
 
-    def planned_statements(self, plans: dict[str, list[PlannedUnit]]) -> list[dict]:
-        """The input queries the run would issue (per processor and season), with bytes where the backend estimates them."""
+    def input_cache(self, plans: dict[str, list[PlannedUnit]]) -> InputCache:
+        """The run's cache of the tables it only reads (processors in run order, their run dates)."""
+        procs = list(plans)
+        return InputCache(self.warehouse, [self.registry.get(p) for p in procs],
+                          sorted({u.day for p in procs for u in plans[p] if u.action == "run"}),
+                          written=[self.registry.get(p).output_table for p in self.registry.names()])
+
+    def planned_statements(self, plans: dict[str, list[PlannedUnit]], batch_days: int = BLOCK_SPAN_DAYS) -> list[dict]:
+        """The input queries the run would issue, in order (from the same block and cache decisions as
+        the run itself), with bytes where the backend estimates them."""
         estimate = getattr(self.warehouse, "estimate_bytes", None)
+        cache = self.input_cache(plans)
         out = []
         for proc, units in plans.items():
             spec = self.registry.get(proc)
-            for block in season_blocks([u.day for u in units if u.action == "run"], BLOCK_SPAN_DAYS):
-                for sql, params in block_queries(spec, block):
+            for block in season_blocks([u.day for u in units if u.action == "run"], batch_days):
+                for sql, params in block_reads(spec, block, cache):
                     item = {"processor": proc, "sql": sql, "params": {k: str(v) for k, v in (params or {}).items()}}
                     if estimate is not None:
                         item["bytes"] = estimate(sql, params)
@@ -209,7 +218,7 @@ class Runner:
         if request.dry_run:
             for p in procs:
                 summary.outcomes.extend(_predicted(u) for u in plans[p])
-            summary.planned_statements = self.planned_statements(plans)
+            summary.planned_statements = self.planned_statements({p: plans[p] for p in procs}, request.batch_days)
             return summary
         self._check_load_quota(plans, request.batch_days)
         gaps = {} if request.skip_preflight else load_phase3_gaps(self.warehouse, cal, request.start, request.end)
@@ -229,9 +238,7 @@ class Runner:
                         "backfill_mode": True},
         })
         state = _RunState(run_id=run_id, latest=dict(latest), holder=holder, last_beat=started, calendar=cal)
-        cache = InputCache(self.warehouse, [self.registry.get(p) for p in procs],
-                           sorted({u.day for p in procs for u in plans[p] if u.action == "run"}),
-                           written=[self.registry.get(p).output_table for p in self.registry.names()])
+        cache = self.input_cache({p: plans[p] for p in procs})
         try:
             with _Interrupt() as interrupt, _batched_gc():
                 for p in procs:

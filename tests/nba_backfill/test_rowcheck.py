@@ -165,3 +165,29 @@ def test_checks_on_extension_arrays_give_the_column_by_column_answer() -> None:
         assert contract_problem(rows, T, D, "analysis_date") == want, name
     assert "REQUIRED" in contract_problem(variants["arrow text required NULL"], T)
     assert "duplicate primary key" in contract_problem(variants["arrow text key repeated"], T)
+
+
+def test_a_frame_the_processor_checked_is_still_checked_for_its_partition() -> None:
+    from nba_backfill.rowcheck import contract_problem
+
+    rows = _rows(analysis_date=dt.date(2024, 12, 21))
+    assert contract_problem(rows, T) is None  # no day given: the partition is not checked yet
+    with pytest.raises(ValidationError, match="outside the partition"):
+        validate_rows(rows, T, D, "analysis_date")
+
+
+def test_a_checked_frame_changed_afterwards_is_checked_again() -> None:
+    from nba_backfill.rowcheck import contract_problem
+
+    rows = _rows()
+    assert contract_problem(rows, T) is None
+    rows["games_in_sample"] = None  # optional column: still valid
+    rows["team_abbr"] = None  # REQUIRED column emptied after the check
+    rows = pd.concat([rows, _rows()], ignore_index=True)
+    with pytest.raises(ValidationError, match="REQUIRED"):
+        validate_rows(rows, T, D, "analysis_date")
+    again = _rows()
+    assert contract_problem(again, T) is None
+    again.insert(0, "bogus", 1)
+    with pytest.raises(ValidationError, match="unknown columns"):
+        validate_rows(again, T, D, "analysis_date")

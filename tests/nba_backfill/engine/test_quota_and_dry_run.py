@@ -39,3 +39,30 @@ def test_dry_run_lists_partition_filtered_input_queries_and_writes_nothing(sampl
         assert not wh.table_exists("nba_backfill.units")
     finally:
         wh.close()
+
+
+def test_dry_run_lists_exactly_the_input_reads_the_run_issues(sample_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan comes from the same block and InputCache decisions as the run: shared season reads once."""
+    from nba_backfill.engine import loader
+
+    procs = ("team_defense_zone_analysis", "player_shot_zone_analysis")
+    kw = dict(processors=procs, start=dt.date(2021, 11, 1), end=dt.date(2021, 12, 20), batch_days=10)
+    wh = connect(sample_url)
+    try:
+        planned = [(s["sql"], s["params"]) for s in Runner(wh, default_registry()).run(RunRequest(dry_run=True, **kw)).planned_statements]
+        issued: list[tuple[str, dict]] = []
+        real = loader._read
+
+        def spy(warehouse, table, columns, bounds, exists=None):
+            params = {} if bounds is None else {"lo": str(bounds[0]), "hi": str(bounds[1])}
+            issued.append((loader.select_sql(table, columns, bounds is not None), params))
+            return real(warehouse, table, columns, bounds, exists)
+
+        monkeypatch.setattr(loader, "_read", spy)
+        Runner(wh, default_registry()).run(RunRequest(**kw))
+    finally:
+        wh.close()
+    assert planned == issued
+    registry = default_registry()
+    per_block = sum(len(registry.get(p).inputs) for p in procs) * 5  # five 10-day blocks
+    assert 0 < len(planned) < per_block  # the cache serves later blocks from the first season read

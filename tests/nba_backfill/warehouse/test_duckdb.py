@@ -121,6 +121,27 @@ def test_replace_partitions_rolls_back_when_the_insert_fails(duck, monkeypatch):
     assert teams["team_abbr"].tolist() == ["BOS", "LAL"]  # the DELETE was rolled back
 
 
+def test_writes_run_single_threaded_and_reads_keep_every_thread(duck, monkeypatch):
+    duck.create_tables([TDZA])
+    threads = duck.query("SELECT current_setting('threads') AS t")["t"][0]
+    seen = []
+    real = duck._insert
+
+    def spy(table, data, view):
+        seen.append(duck._con.execute("SELECT current_setting('threads')").fetchone()[0])
+        if len(seen) > 1:
+            raise duckdb.ConversionException("boom")
+        real(table, data, view)
+
+    monkeypatch.setattr(duck, "_insert", spy)
+    day = dt.date(2024, 1, 5)
+    duck.replace_partitions(TDZA, [day], tdza_rows(day, ["BOS"]))
+    with pytest.raises(TerminalWarehouseError):
+        duck.replace_partitions(TDZA, [day], tdza_rows(day, ["LAL"]))
+    assert seen == [1, 1]
+    assert duck.query("SELECT current_setting('threads') AS t")["t"][0] == threads  # restored after a failure too
+
+
 def test_replace_partitions_rejects_rows_outside_the_days(duck):
     duck.create_tables([TDZA])
     with pytest.raises(ValidationError, match="2024-01-06"):
