@@ -19,7 +19,7 @@ from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import data_hash_column, finalize_rows, round_numeric_columns
+from nba_backfill.values import column_arrays, data_hash_column, finalize_rows, frame_of_arrays, round_numeric_columns
 
 # Re-exported: processors use these through `conventions` (one import for the shared rules).
 from data_processors.precompute.completeness import (  # noqa: F401
@@ -85,19 +85,31 @@ def _flag_mask(values: pd.Series) -> np.ndarray | None:
 
 def opening_night(schedule: pd.DataFrame, season: int) -> dt.date:
     """Earliest regular-season game_date of the season, else the fallback table, else 22 Oct."""
+    names = ["is_regular_season", "game_date", "season_year"]
+    if schedule.columns.is_unique and set(names) <= set(schedule.columns):  # the same rule on numpy arrays
+        flags, dates, years = column_arrays(schedule, names)
+        is_rs = _flag_values(flags)
+        if is_rs is not None and _naive_datetime_dtype(dates.dtype) and years.dtype == np.float64:
+            dates = np.asarray(dates)
+            seasons = years if not np.isnan(years).any() else _season_array(schedule)
+            return _opening_from(dates[is_rs & (seasons == season) & ~np.isnat(dates)], season)
     is_rs = _flag_mask(schedule["is_regular_season"])
     if is_rs is not None and _is_naive_datetime(schedule["game_date"]):  # the same rule on numpy arrays
         dates = schedule["game_date"].to_numpy()
-        picked = dates[is_rs & (_season_array(schedule) == season) & ~np.isnat(dates)]
-        if len(picked):
-            return pd.Timestamp(picked.min()).date()
-        if season in OPENING_NIGHT_FALLBACK:
-            return dt.date.fromisoformat(OPENING_NIGHT_FALLBACK[season])
-        return dt.date(season, 10, 22)
+        return _opening_from(dates[is_rs & (_season_array(schedule) == season) & ~np.isnat(dates)], season)
     rs = schedule[schedule["is_regular_season"].fillna(False).astype(bool)]
     rs = rs[row_seasons(rs) == season] if len(rs) else rs
     if len(rs) and rs["game_date"].notna().any():
         return rs["game_date"].min().date()
+    if season in OPENING_NIGHT_FALLBACK:
+        return dt.date.fromisoformat(OPENING_NIGHT_FALLBACK[season])
+    return dt.date(season, 10, 22)
+
+
+def _opening_from(picked: np.ndarray, season: int) -> dt.date:
+    """opening_night given the season's regular-season dates (datetime64, no NaT)."""
+    if len(picked):
+        return pd.Timestamp(picked.min()).date()
     if season in OPENING_NIGHT_FALLBACK:
         return dt.date.fromisoformat(OPENING_NIGHT_FALLBACK[season])
     return dt.date(season, 10, 22)
@@ -346,19 +358,21 @@ def _team_final_dates_fast(schedule: pd.DataFrame, day: dt.date, season: int) ->
     """`team_final_dates` on integer codes (no concat, drop_duplicates or sort of text), or None.
 
     Home then away rows, first occurrence of each (team, date) kept, sorted by team then newest
-    date: the same rows, values and order as the frame-based path.
+    date: the same rows, values and order as the frame-based path. Columns are read as arrays.
     """
-    home, away, dates = schedule["home_team_tricode"], schedule["away_team_tricode"], schedule["game_date"]
-    is_rs, is_po = _flag_mask(schedule["is_regular_season"]), _flag_mask(schedule["is_playoffs"])
-    status = schedule["game_status"]
-    if is_rs is None or is_po is None or not _is_naive_datetime(dates) or status.dtype != np.float64:
+    names = ["home_team_tricode", "away_team_tricode", "game_date", "is_regular_season", "is_playoffs", "game_status"]
+    if not schedule.columns.is_unique or not set(names) <= set(schedule.columns):
+        return None
+    home, away, dates, rs, po, status = column_arrays(schedule, names)
+    is_rs, is_po = _flag_values(rs), _flag_values(po)
+    if is_rs is None or is_po is None or not _naive_datetime_dtype(dates.dtype) or status.dtype != np.float64:
         return None
     if home.dtype != object or away.dtype != object:
         return None
-    values = dates.to_numpy()
-    mask = (status.to_numpy() == 3) & (is_rs | is_po)
+    values = np.asarray(dates)
+    mask = (status == 3) & (is_rs | is_po)
     mask &= (_season_array(schedule) == season) & (values < pd.Timestamp(day).to_datetime64())
-    teams = np.concatenate([home.to_numpy()[mask], away.to_numpy()[mask]])
+    teams = np.concatenate([home[mask], away[mask]])
     when = np.concatenate([values[mask], values[mask]])
     try:
         codes, uniques = pd.factorize(teams)
@@ -372,7 +386,20 @@ def _team_final_dates_fast(schedule: pd.DataFrame, day: dt.date, season: int) ->
     pair = (codes.astype("int64") + 1) * len(date_uniques) + date_codes
     _, first = np.unique(pair, return_index=True)  # first occurrence of each (team, date)
     first = first[_newest_first(rank[codes[first]], ints[first])]
-    return pd.DataFrame({"team": pd.Series(teams[first], dtype=object), "game_date": when[first]})
+    return frame_of_arrays({"team": teams[first], "game_date": when[first]}, pd.RangeIndex(len(first)))
+
+
+def _flag_values(values: ArrayLike) -> np.ndarray | None:
+    """`_flag_mask` of a column's array (from `column_arrays`)."""
+    if isinstance(values.dtype, pd.BooleanDtype):
+        return values.to_numpy(dtype=bool, na_value=False)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "b":
+        return values
+    return None
+
+
+def _naive_datetime_dtype(dtype: object) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind == "M"
 
 
 def is_ready(pct: float) -> bool:
