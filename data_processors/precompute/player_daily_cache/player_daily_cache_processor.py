@@ -17,6 +17,7 @@ import pandas as pd
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.player_daily_cache.arrays import (
     flags, floats, grouped_means, is_unique, lookup, objects, on_day, pick)
+from data_processors.precompute.player_daily_cache.rows import finished_frame, text_array
 from data_processors.precompute.player_daily_cache.windows import window_counts
 from data_processors.precompute.ml_feature_store.history import keyed_history
 from nba_backfill.constants import (
@@ -337,8 +338,8 @@ def build_rows(
 ) -> pd.DataFrame:
     """Output rows for the kept players (context rows at `at`; `player`, `stats`, `team`,
     `windows` and `zone_at`, the position of each player's shot-zone row or -1, aligned with
-    them), typed for the contract (INT64 as Int64, STRING as object with None for NULL), not
-    yet rounded or hashed."""
+    them), typed for the contract (INT64 as Int64, STRING as object with None for NULL), then
+    finished as `conventions.finalize` would (`rows.finished_frame`)."""
     size = len(at)
     zone_found = zone_at >= 0
     n = stats["games_played_season"]
@@ -386,12 +387,8 @@ def build_rows(
         if col.base_type == "INT64":
             cols[col.name] = cv.int64_array(cols[col.name], size)
         elif col.base_type == "STRING":
-            cols[col.name] = cv.text_column(cols[col.name], size)
-    index = pd.RangeIndex(size)
-    for values in cols.values():
-        if isinstance(values, pd.Series):
-            values.index = index  # the very index object: the constructor then skips reindexing
-    return pd.DataFrame({c: cols[c] for c in out.column_names if c in cols}, index=index)
+            cols[col.name] = text_array(cols[col.name], size)
+    return finished_frame(cols, out, HASH_FIELDS, size)
 
 
 # --------------------------------------------------------------------------- compute
@@ -461,7 +458,6 @@ def compute(
         run_ts,
         out,
     )
-    rows = cv.finalize(rows, out, HASH_FIELDS)
     return cv.checked_result(rows, out, skipped=skipped, eligible=len(ctx_at))
 
 
