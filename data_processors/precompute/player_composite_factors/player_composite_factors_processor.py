@@ -26,11 +26,13 @@ from data_processors.precompute.conventions import (
     empty_rows,
     finalize,
     no_context_result,
+    opening_night,
 )
 from data_processors.precompute.player_composite_factors import factors as f
 from data_processors.precompute.player_composite_factors.context_json import context_json_columns
 from data_processors.precompute.player_composite_factors.player_history import history_facts
-from nba_backfill.constants import PRODUCTION_READY_PCT
+from nba_backfill.constants import BOOTSTRAP_DAYS, PRODUCTION_READY_PCT
+from nba_backfill.dates import season_of
 from nba_backfill.frames import as_timestamp, read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.tables import table
@@ -110,14 +112,14 @@ def compute(
     out_table = table(OUTPUT)
     frames = read_declared(inputs, SPEC.inputs)
     schedule = frames[SCHEDULE]
-    bootstrap = bootstrap_result(analysis_date, schedule, out_table)
-    if bootstrap is not None:
-        return bootstrap
+    opening = opening_night(schedule, season_of(analysis_date))  # once: bootstrap and the history window
+    if 0 <= (analysis_date - opening).days < BOOTSTRAP_DAYS:
+        return bootstrap_result(analysis_date, schedule, out_table)
     at = context_positions(frames[CONTEXT], analysis_date)
     if not len(at):
         return no_context_result(analysis_date, schedule, out_table)
     try:
-        rows, problem = build_rows(at, frames, analysis_date, resolve_run_timestamp(run_timestamp))
+        rows, problem = build_rows(at, frames, analysis_date, resolve_run_timestamp(run_timestamp), opening)
     except NonFiniteInput as exc:
         return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=str(exc))
     rows = finalize(rows, out_table, HASH_FIELDS)
@@ -234,13 +236,13 @@ def _with_upstreams(at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.
 
 
 def build_rows(
-    at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp
+    at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp, opening: dt.date
 ) -> tuple[pd.DataFrame, str | None]:
     """Every output column for the context rows at `at`, and the NaN problem if any (§A.9);
-    labels already use the stored (rounded) scores."""
+    labels already use the stored (rounded) scores. `opening` is the season's opening night."""
     data = _with_upstreams(at, frames, day)
     n = len(at)
-    facts = history_facts(data, frames[PLAYER_GAMES], frames[SCHEDULE], day)
+    facts = history_facts(data, frames[PLAYER_GAMES], frames[SCHEDULE], day, opening)
     used = f.factor_inputs(data)
     penalties, bonus = f.fatigue_flags(used)
     fatigue = f.fatigue_score(penalties, bonus)

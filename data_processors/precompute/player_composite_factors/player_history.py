@@ -28,16 +28,19 @@ from nba_backfill.frames import as_timestamp
 
 
 def history_facts(
-    ctx: Mapping[str, Any], pgs: pd.DataFrame, schedule: pd.DataFrame, day: dt.date
+    ctx: Mapping[str, Any], pgs: pd.DataFrame, schedule: pd.DataFrame, day: dt.date, opening: dt.date | None = None
 ) -> dict[str, np.ndarray]:
     """universal_player_id (context value, else the newest non-NULL one in H(P)) and the
     completeness columns (expected/actual/missing games, pct) per context row.
 
     `ctx` holds the context rows' player_lookup, team_abbr and universal_player_id (object arrays,
-    one row per player, no two alike)."""
+    one row per player, no two alike); `opening` is the season's opening night (read from the
+    schedule when not given)."""
     players = ctx["player_lookup"]
     n = len(players)
-    rows, codes = _history_rows(players, pgs, schedule, day)
+    if opening is None:
+        opening = opening_night(schedule, season_of(day))
+    rows, codes = _history_rows(players, pgs, day, opening)
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(rows) else np.zeros(0, dtype="intp")
     newest_team = np.full(n, None, dtype=object)
     newest_team[codes[first]] = pgs["team_abbr"].to_numpy(dtype=object)[rows[first]]
@@ -78,7 +81,7 @@ def _newest_id(pgs: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, first: np
 
 
 def _history_rows(
-    players: np.ndarray, pgs: pd.DataFrame, schedule: pd.DataFrame, day: dt.date
+    players: np.ndarray, pgs: pd.DataFrame, day: dt.date, opening: dt.date
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions in `pgs` of H(P) for every context player, grouped by player (context order)
     and newest first, with each row's player position: in-season rows before D, one per
@@ -89,7 +92,7 @@ def _history_rows(
     found = names.get_indexer(keys)  # one hash pass: the player's position, -1 for other players
     sub = np.flatnonzero(found >= 0)
     dates = pgs["game_date"].to_numpy()[sub]
-    start = as_timestamp(opening_night(schedule, season)).to_datetime64()
+    start = as_timestamp(opening).to_datetime64()
     window = (_seasons(pgs, sub) == season) & (dates >= start) & (dates < as_timestamp(day).to_datetime64())
     rows, codes, ints = sub[window], found[sub[window]], dates[window].view("int64")
     order = np.lexsort((-ints, codes))

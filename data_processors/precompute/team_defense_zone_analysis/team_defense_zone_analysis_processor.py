@@ -14,6 +14,7 @@ import pandas as pd
 
 from data_processors.precompute import conventions as cv
 from nba_backfill.constants import (
+    BOOTSTRAP_DAYS,
     LEAGUE_AVG_DEFAULTS,
     LEAGUE_AVG_LOOKBACK_DAYS,
     LEAGUE_AVG_MIN_TEAM_GAMES,
@@ -21,6 +22,7 @@ from nba_backfill.constants import (
     TEAM_DEFENSE_MIN_GAMES,
     TEAM_DEFENSE_WINDOW_GAMES,
 )
+from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp
 from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
 from nba_backfill.tables import table
@@ -187,15 +189,50 @@ def team_rows(teams: list[str], window: WindowArrays, codes: np.ndarray, mask: n
     }  # fmt: skip
 
 
-def _positions(keys: np.ndarray, universe: list[str]) -> np.ndarray:
-    """Position in `universe` (which holds every key) of each key, looked up once per run of
-    equal keys: `history` rows come grouped by team, so there are about 30 runs."""
-    if not len(keys):
-        return np.zeros(0, dtype="int64")
-    heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    where = {team: i for i, team in enumerate(universe)}
-    at = np.array([where[k] for k in keys[heads].tolist()], dtype="int64")
-    return np.repeat(at, np.diff(np.r_[heads, len(keys)]))
+def history_rows(tdgs: pd.DataFrame, day: dt.date, opening: dt.date,
+                 schedule: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Positions in `tdgs` of the `history` rows with a team (grouped by team in sorted order,
+    newest first), each row's team code and the teams (sorted) the codes index.
+
+    The shared rules on arrays: season(D) rows with opening night <= game_date < D, one row per
+    (team, game_date), repeats resolved by `dedup_latest`. In the window no date is NaT and, once
+    de-duplicated, no (team, date) repeats, so one (team, date) sort fixes the order. Frames
+    without a unique index, or with teams that are not all text, take the shared `history`."""
+    dates = tdgs["game_date"].to_numpy()
+    if dates.dtype != np.dtype("datetime64[ns]") or not tdgs.index.is_unique:
+        return _shared_history_rows(tdgs, day, schedule)
+    years = tdgs["season_year"].to_numpy()
+    seasons = years if years.dtype == np.float64 and not np.isnan(years).any() else cv.row_seasons(tdgs).to_numpy()
+    window = (seasons == season_of(day)) & (dates >= np.datetime64(pd.Timestamp(opening)))
+    sel = np.flatnonzero(window & (dates < np.datetime64(pd.Timestamp(day))))
+    keys = tdgs[KEY].to_numpy(dtype=object)[sel]
+    sel = sel[~pd.isna(keys)]  # a NULL team's rows belong to no team (and repeat only among themselves)
+    codes, uniques = pd.factorize(keys[~pd.isna(keys)])
+    teams = uniques.tolist()
+    if not all(type(t) is str for t in teams):
+        return _shared_history_rows(tdgs, day, schedule)
+    ints = dates[sel].view("int64")
+    date_codes, date_uniques = pd.factorize(ints)
+    pair = codes.astype("int64") * len(date_uniques) + date_codes
+    repeated = np.bincount(pair, minlength=len(teams) * len(date_uniques))[pair] > 1
+    if repeated.any():
+        winners = tdgs.index.get_indexer(cv.dedup_latest(tdgs.take(sel[repeated]), KEY).index)
+        kept = np.sort(np.concatenate([np.flatnonzero(~repeated), np.searchsorted(sel, winners)]))
+        sel, codes, ints = sel[kept], codes[kept], ints[kept]
+    rank = np.empty(len(teams), dtype="int64")
+    rank[np.argsort(np.array(teams, dtype=object), kind="stable")] = np.arange(len(teams))
+    order = np.lexsort((-ints, rank[codes]))
+    return sel[order], rank[codes[order]], sorted(teams)
+
+
+def _shared_history_rows(tdgs: pd.DataFrame, day: dt.date,
+                         schedule: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """`history_rows` through the shared `history` (the general path)."""
+    rows = cv.history_positions(tdgs, KEY, day, schedule).index.to_numpy()
+    keys = tdgs[KEY].to_numpy(dtype=object)[rows]
+    rows = rows[~pd.isna(keys)]
+    codes, teams = pd.factorize(keys[~pd.isna(keys)], sort=True)
+    return rows, codes.astype("int64"), teams.tolist()
 
 
 class WindowArrays(NamedTuple):
@@ -210,20 +247,16 @@ class WindowArrays(NamedTuple):
     stamps: pd.Series  #: processed_at
 
     @classmethod
-    def of(cls, hist: pd.DataFrame) -> WindowArrays:
-        """Each column read once; rows with a NULL team dropped (they belong to no team)."""
-        keys = hist[KEY].to_numpy(dtype=object)
-        counts = np.column_stack([hist[c].to_numpy(dtype="float64") for c in COUNT_COLUMNS])
+    def of(cls, tdgs: pd.DataFrame, rows: np.ndarray) -> WindowArrays:
+        """The `history` rows at positions `rows` of `tdgs` (`history_rows`: NULL teams already
+        dropped), each column read once from the season frame and taken by position."""
+        keys = tdgs[KEY].to_numpy(dtype=object)[rows]
+        counts = np.column_stack([tdgs[c].to_numpy(dtype="float64") for c in COUNT_COLUMNS])[rows]
         attempts = [COUNT_COLUMNS.index(c) for c in ATTEMPT_COLUMNS]
         missing_zone = np.isnan(counts[:, attempts]).any(axis=1).astype("float64")
-        arrays = cls(keys, hist["game_date"].to_numpy(), counts, missing_zone,
-                     hist["defensive_rating"].to_numpy(dtype="float64"),
-                     hist["opponent_pace"].to_numpy(dtype="float64"), hist["processed_at"])  # fmt: skip
-        known = ~pd.isna(keys)
-        if known.all():
-            return arrays
-        rows = np.flatnonzero(known)
-        return cls(*(a.take(rows) if isinstance(a, pd.Series) else a[rows] for a in arrays))
+        return cls(keys, tdgs["game_date"].to_numpy()[rows], counts, missing_zone,
+                   tdgs["defensive_rating"].to_numpy(dtype="float64")[rows],
+                   tdgs["opponent_pace"].to_numpy(dtype="float64")[rows], tdgs["processed_at"].take(rows))  # fmt: skip
 
 
 def compute(
@@ -235,17 +268,20 @@ def compute(
     frames = read_declared(inputs, SPEC.inputs)
     out_spec = table(OUTPUT)
     schedule = frames[SCHEDULE]
-    boot = cv.bootstrap_result(analysis_date, schedule, out_spec)
-    if boot is not None:
-        return boot
+    opening = cv.opening_night(schedule, season_of(analysis_date))  # once: bootstrap and history
+    if 0 <= (analysis_date - opening).days < BOOTSTRAP_DAYS:
+        return cv.bootstrap_result(analysis_date, schedule, out_spec)
     run_ts = resolve_run_timestamp(run_timestamp)
 
-    hist = WindowArrays.of(cv.history(frames[TDGS], KEY, analysis_date, schedule))
+    tdgs = frames[TDGS]
+    rows, team_codes, teams = history_rows(tdgs, analysis_date, opening, schedule)
+    hist = WindowArrays.of(tdgs, rows)
     team_dates = cv.team_final_dates(schedule, analysis_date)
     scheduled = team_dates["team"].to_numpy(dtype=object)
-    universe = sorted(set(scheduled[~pd.isna(scheduled)].tolist()) | set(hist.keys.tolist()))
+    universe = sorted(set(scheduled[~pd.isna(scheduled)].tolist()) | set(teams))
 
-    codes = _positions(hist.keys, universe)
+    where = {team: i for i, team in enumerate(universe)}
+    codes = np.array([where[t] for t in teams], dtype="int64")[team_codes]
     in_window = cv.rank_in_order(codes) < TEAM_DEFENSE_WINDOW_GAMES
     games = np.bincount(codes[in_window], minlength=len(universe))
     ok = games >= TEAM_DEFENSE_MIN_GAMES

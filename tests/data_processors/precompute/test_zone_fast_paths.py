@@ -130,14 +130,32 @@ def test_universal_player_id_is_the_newest_known_one() -> None:
     assert ids == {"a": f"a_{len(dates) - 2:03d}", "b": "b_001"}
 
 
-@pytest.mark.parametrize("grouped", [True, False])
-def test_team_positions_match_an_index_lookup(grouped: bool) -> None:
-    rng = np.random.default_rng(3)
-    for _ in range(50):
-        keys = random_keys(rng, grouped)
-        universe = sorted(set(keys.tolist()) | {"zzz", "aaa"})
-        want = pd.Index(universe, dtype=object).get_indexer(keys)
-        assert tdza._positions(keys, universe).tolist() == want.tolist()
+@pytest.mark.parametrize("shuffled", [True, False])
+def test_team_history_rows_match_the_shared_history(shuffled: bool) -> None:
+    """Same rows, order and teams as `history` (NULL teams dropped), with repeated (team, date)
+    rows, other seasons, rows on or after D and before opening night in the frame."""
+    from nba_backfill.frames import normalize_frame
+    from nba_backfill.tables import table
+
+    rng = np.random.default_rng(11)
+    dates = [dt.date(2024, 10, 15) + dt.timedelta(days=int(i)) for i in range(0, 110, 3)]
+    sched = normalize_frame(pd.DataFrame(schedule(dates)), table(tdza.SCHEDULE))
+    for _ in range(30):
+        n = int(rng.integers(1, 120))
+        teams = rng.choice(np.array(["BOS", "NYK", "LAL", "MIA", None], dtype=object), n)
+        rows = [tdgs_row(t, dates[int(rng.integers(len(dates)))], game_id=f"g{int(rng.integers(3))}",
+                         season_year=int(rng.choice([2023, 2024, 2024, 2024])),
+                         processed_at=f"2025-01-{int(rng.integers(10, 13))}T08:00:00Z") for t in teams]  # fmt: skip
+        frame = pd.DataFrame(rows)
+        frame = frame.iloc[rng.permutation(n)] if shuffled else frame
+        frame = normalize_frame(frame.reset_index(drop=True), table(tdza.TDGS))
+        opening = cv.opening_night(sched, 2024)
+        got, codes, names = tdza.history_rows(frame, D, opening, sched)
+        want = cv.history(frame, tdza.KEY, D, sched)
+        want = want[want[tdza.KEY].notna()]
+        assert got.tolist() == want.index.tolist()
+        assert names == sorted(set(want[tdza.KEY].tolist()))
+        assert [names[c] for c in codes.tolist()] == want[tdza.KEY].tolist()
 
 
 def test_league_averages_do_not_depend_on_teams_without_rows() -> None:
