@@ -111,7 +111,7 @@ def compute(
     ctx_rows = context_rows(frames[CONTEXT], analysis_date)
     if not len(ctx_rows):
         return cv.no_context_result(analysis_date, schedule, out_table)
-    players = player_inputs(frames[CONTEXT].take(ctx_rows), frames, analysis_date, opening)
+    players = player_inputs(frames[CONTEXT], frames, analysis_date, opening, rows=ctx_rows)
     values, codes = feature_matrix(players)
     score, source = quality_from_codes(codes)
     problem = vector_problem(players["player_lookup"], values)
@@ -149,19 +149,24 @@ def context_rows(ctx: pd.DataFrame, day: dt.date) -> np.ndarray:
 
 
 def player_inputs(
-    ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date, opening: dt.date | None = None
+    ctx: pd.DataFrame, frames: Mapping[str, pd.DataFrame], day: dt.date, opening: dt.date | None = None,
+    rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One entry per input of the features and bookkeeping: equal-length columns, one row per
-    context player (`ctx`: the sorted context rows of D).
+    context player (`ctx`: the sorted context rows of D, or `ctx.take(rows)` when rows are given:
+    taken column by column, which spares building that frame).
 
     Each source is matched to the context rows by key lookup (one row per key at most), which
     gives the same values as a chain of left merges at a fraction of the cost.
     """
     schedule = frames[SCHEDULE]
-    cols: dict[str, Any] = {c: objects(ctx[c]) for c in CONTEXT_TEXT}
-    cols.update({c: ctx[c].astype("boolean").array for c in ("home_game", "back_to_back")})
-    cols.update({c: floats(ctx[c]) for c in ("days_rest", "opponent_days_rest")})
-    cols["ctx_ready"] = flags(ctx["is_production_ready"])
+    own = np.arange(len(ctx)) if rows is None else rows
+    cols: dict[str, Any] = {c: objects(ctx[c])[own] for c in CONTEXT_TEXT}
+    for c in ("home_game", "back_to_back"):
+        values = ctx[c].array.take(own)
+        cols[c] = values if isinstance(values.dtype, pd.BooleanDtype) else pd.Series(values).astype("boolean").array
+    cols.update({c: floats(ctx[c])[own] for c in ("days_rest", "opponent_days_rest")})
+    cols["ctx_ready"] = flags(ctx["is_production_ready"])[own]
     for up in UPSTREAMS:
         df = frames[up.table]
         at = upstream_positions(df, up, day, cols[up.ctx_key])
