@@ -14,6 +14,7 @@ import pandas as pd
 
 from nba_backfill.errors import ValidationError
 from nba_backfill.tables import Column, TableSpec
+from nba_backfill.columnar import column_arrays
 from nba_backfill.values import is_null
 
 
@@ -132,18 +133,6 @@ def _plan(table: TableSpec) -> tuple[_Check, ...]:
                             c.numeric_precision, c.type) for c in table.columns)
         cached = _PLANS[id(table)] = (table, plan)
     return cached[1]
-
-
-def column_arrays(rows: pd.DataFrame) -> list[Any]:
-    """Each column's backing array (numpy or extension array), in column order.
-
-    pandas' internal column iterator is an order of magnitude faster than building a
-    Series per column, which dominates checks of frames of a few hundred rows.
-    """
-    iterate = getattr(rows, "_iter_column_arrays", None)
-    if iterate is not None:
-        return list(iterate())
-    return [rows.iloc[:, j]._values for j in range(rows.shape[1])]  # pragma: no cover - older/newer pandas
 
 
 def _array_nulls(values: Any) -> np.ndarray | None:

@@ -16,7 +16,6 @@ memoized equivalent.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import math
@@ -26,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.internals import create_dataframe_from_blocks
 
 from nba_backfill.tables import TableSpec
 
@@ -401,19 +399,14 @@ def data_hash_column(rows: pd.DataFrame, table: TableSpec, fields: Iterable[str]
     return pd.Series(data_hashes(columns, table, fields, len(rows)), index=rows.index, dtype="object")
 
 
-def data_hashes(columns: Mapping[str, pd.Series], table: TableSpec, fields: Sequence[str], n: int) -> list[str]:
-    """data_hash of n rows given as columns (Series of length n; a missing field is NULL).
+def data_hashes(columns: Mapping[str, pd.Series | np.ndarray], table: TableSpec, fields: Sequence[str], n: int) -> list[str]:
+    """data_hash of n rows given as columns (Series or numpy arrays of length n; a missing field is NULL).
 
     Fixed-point fields with a numeric dtype are serialized together per scale: one vectorized
-    pass instead of a Python loop per small column (same text value by value).
+    pass instead of a Python loop per small column (same text value by value). A float64 array
+    of a fixed-point field joins its scale's batch without a pandas round trip; an object array
+    holds the lists of an ARRAY field.
     """
-    return _hashes(columns, table, fields, n)
-
-
-def _hashes(columns: Mapping[str, pd.Series | np.ndarray], table: TableSpec, fields: Sequence[str], n: int) -> list[str]:
-    """`data_hashes` where a column may also be a numpy array (finalize_rows' own output columns):
-    a float64 array of a fixed-point field joins its scale's batch without a pandas round trip,
-    an object array holds the lists of an ARRAY field."""
     types = [table.column(f).type for f in fields]
     texts: list[list[str] | None] = [None] * len(fields)
     batches: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -442,156 +435,3 @@ def _hashes(columns: Mapping[str, pd.Series | np.ndarray], table: TableSpec, fie
             texts[i] = flat[j * n : (j + 1) * n]
     joined = ["|".join(row) for row in zip(*texts, strict=True)] if texts else [""] * n
     return [hashlib.sha256(t.encode("utf-8")).hexdigest()[:16] for t in joined]
-
-
-#: Per table (by identity): (name, repeated, NUMERIC scale) of each contract column, in order.
-_PLANS: dict[int, tuple[TableSpec, tuple[tuple[str, bool, int | None], ...]]] = {}
-
-
-def _column_plan(table: TableSpec) -> tuple[tuple[str, bool, int | None], ...]:
-    """The column facts finalize_rows needs, parsed once per table rather than once per call."""
-    cached = _PLANS.get(id(table))
-    if cached is None or cached[0] is not table:
-        cached = _PLANS[id(table)] = (table, tuple((c.name, c.repeated, c.numeric_scale) for c in table.columns))
-    return cached[1]
-
-
-def _rounded_floats(rows: pd.DataFrame, positions: list[int], names: list[str], scales: list[int]) -> dict[str, np.ndarray]:
-    """NUMERIC float64 columns of `rows` (at `positions`), rounded: taken as one 2-D block (by
-    position: a label list would build an Index of them), one rounding pass per scale."""
-    if not names:
-        return {}
-    block = np.ascontiguousarray(rows.take(positions, axis=1).to_numpy(dtype="float64").T)  # one row per column
-    out: dict[str, np.ndarray] = {}
-    scale_of = np.asarray(scales)
-    for scale in set(scales):
-        at = np.flatnonzero(scale_of == scale)
-        part = block[at]
-        rounded = round_half_away_array(part.ravel(), scale).reshape(part.shape)
-        for j, r in zip(at.tolist(), rounded, strict=True):
-            out[names[j]] = r
-    return out
-
-
-def finalize_rows(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
-    """Rows of a non-empty frame with unique labels in contract order, NUMERIC rounded, NULL arrays
-    as [], data_hash filled (conventions.finalize): built column by column into one dict and one
-    frame, with no reindex, assign or setitem; a missing column is all-NaN float64, as reindex makes it.
-
-    Columns that change (rounded, missing, arrays) are numpy arrays; float64 NUMERIC columns are
-    read and rounded as one block. Unchanged columns are taken as their arrays (a Series only for
-    the hashed ones, which `_hashes` reads), and the frame is built from blocks (`frame_of_arrays`)."""
-    n = len(rows)
-    index = pd.RangeIndex(n)
-    labels = rows.columns.tolist()
-    dtype_list = rows.dtypes.tolist()
-    dtypes = dict(zip(labels, dtype_list, strict=True))
-    at = {name: j for j, name in enumerate(labels)}
-    plan = _column_plan(table)
-    batch = [(name, scale) for name, rep, scale in plan
-             if scale is not None and not rep and dtypes.get(name) == np.float64]  # fmt: skip
-    floats = _rounded_floats(rows, [at[b[0]] for b in batch], [b[0] for b in batch], [b[1] for b in batch])
-    hash_fields = list(hash_fields)
-    hashed = set(hash_fields) if any(name == "data_hash" for name, _, _ in plan) else set()
-    arrays = _column_arrays(rows, dtype_list, range(len(dtype_list)))
-    columns: dict[str, Any] = {}  # what the frame holds: numpy arrays, extension arrays or Series
-    series_of: dict[str, pd.Series] = {}  # unchanged hashed columns, as `_hashes` reads them
-    for name, repeated, scale in plan:
-        if repeated:
-            values = rows[name].to_numpy(dtype=object) if name in dtypes else np.full(n, np.nan)
-            lists = np.empty(n, dtype=object)
-            for i, v in enumerate(values.tolist()):
-                lists[i] = v if isinstance(v, list) else []
-            columns[name] = lists
-        elif name not in dtypes:
-            columns[name] = np.full(n, np.nan)
-        elif name in floats:
-            columns[name] = floats[name]
-        elif scale is not None:
-            columns[name] = round_half_away_array(rows[name], scale)
-        elif arrays is None or name in hashed:
-            columns[name] = series_of[name] = rows[name]
-        else:
-            columns[name] = arrays[at[name]]
-    if "data_hash" in columns:
-        columns["data_hash"] = np.array(_hashes({**columns, **series_of}, table, hash_fields, n), dtype=object)
-    out = frame_of_arrays(columns, index)
-    if rows.attrs:
-        out.attrs = copy.deepcopy(rows.attrs)
-    return out
-
-
-def _column_arrays(rows: pd.DataFrame, dtypes: list[Any], positions: Iterable[int]) -> list[Any] | None:
-    """The values of the columns at `positions` (numpy or extension arrays) straight from the
-    frame's blocks (a Series per column costs ~10x more), or None when this pandas has no such
-    accessor or an array does not match its column (callers then take Series)."""
-    iget = getattr(getattr(rows, "_mgr", None), "iget_values", None)
-    try:
-        arrays = [(iget(j), dtypes[j]) for j in positions] if iget is not None else None
-    except Exception:  # noqa: BLE001 - any surprise means: use the public path
-        return None
-    if arrays is None or any(v.dtype != d or v.ndim != 1 or len(v) != len(rows) for v, d in arrays):
-        return None
-    return [v for v, _ in arrays]
-
-
-def column_arrays(frame: pd.DataFrame, names: Sequence[str]) -> list[Any]:
-    """The values of the named columns (unique labels) as arrays to read, not to modify: numpy
-    arrays for numpy dtypes except datetimes, else the column's extension array. KeyError for a
-    missing name. Much cheaper than `frame[name]` per column in per-date hot paths."""
-    positions = [frame.columns.get_loc(name) for name in names]
-    if all(type(j) is int for j in positions):
-        arrays = _column_arrays(frame, frame.dtypes.tolist(), positions)
-        if arrays is not None:
-            return arrays
-    arrays = [frame[name].array for name in names]
-    return [v.to_numpy() if isinstance(v, pd.arrays.NumpyExtensionArray) else v for v in arrays]
-
-
-#: numpy dtype kinds kept as plain numpy blocks; datetimes also, in the units pandas keeps as is
-_NUMPY_BLOCK_KINDS, _PANDAS_UNITS = frozenset("fiubO"), ("s", "ms", "us", "ns")
-
-
-def frame_of_arrays(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
-    """`pd.DataFrame(columns, index=index)` for columns given as Series, extension arrays, or
-    numpy arrays of numeric, bool, object (kept as object: not re-inferred) or s/ms/us/ns datetime
-    values: the same dtypes, but one 2-D block per numpy dtype (the dict constructor makes and
-    checks one block per column, which costs more than finalize_rows' rounding). Every block is
-    a copy: the frame shares no data with the inputs."""
-    n = len(index)
-    groups: dict[np.dtype, list[tuple[int, np.ndarray]]] = {}
-    blocks: list[tuple[Any, np.ndarray]] = []
-    for j, values in enumerate(columns.values()):
-        if isinstance(values, pd.Series):
-            dtype = values.dtype
-            if isinstance(dtype, np.dtype) and dtype.kind in _NUMPY_BLOCK_KINDS:
-                groups.setdefault(dtype, []).append((j, values.to_numpy()))
-            else:  # extension arrays (text, nullable, datetimes): one block each, as the constructor makes
-                blocks.append((values.array.copy(), np.array([j], dtype="intp")))
-        elif isinstance(values, np.ndarray) and (values.dtype.kind in _NUMPY_BLOCK_KINDS or (
-                values.dtype.kind in "Mm" and np.datetime_data(values.dtype)[0] in _PANDAS_UNITS)):
-            groups.setdefault(values.dtype, []).append((j, values))
-        elif isinstance(values, np.ndarray):
-            raise TypeError(f"frame_of_arrays takes no {values.dtype} numpy array")
-        else:  # an extension array (a column's own, from `_column_arrays`)
-            blocks.append((values.copy(), np.array([j], dtype="intp")))
-    for dtype, parts in groups.items():
-        block = np.empty((len(parts), n), dtype=dtype)
-        for k, (_, values) in enumerate(parts):
-            block[k] = values
-        blocks.append((block, np.array([j for j, _ in parts], dtype="intp")))
-    return create_dataframe_from_blocks(blocks, index=index, columns=_labels(tuple(columns)))
-
-
-#: Column Index per tuple of labels: building a `str` Index costs more than a small frame's blocks.
-_LABELS: dict[tuple[str, ...], pd.Index] = {}
-
-
-def _labels(names: tuple[str, ...]) -> pd.Index:
-    """A fresh Index of `names` (a shallow copy: the label data is immutable, the name is its own)."""
-    cached = _LABELS.get(names)
-    if cached is None:
-        if len(_LABELS) > 256:
-            _LABELS.clear()
-        cached = _LABELS[names] = pd.Index(list(names))
-    return cached.copy()

@@ -8,7 +8,8 @@ Inputs are frames normalized by `nba_backfill.frames` (DATE columns are datetime
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,7 +20,9 @@ from nba_backfill.dates import season_of
 from nba_backfill.processor import ProcessorResult
 from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec
-from nba_backfill.values import column_arrays, data_hash_column, finalize_rows, frame_of_arrays, round_numeric_columns
+from nba_backfill.columnar import column_arrays, frame_of_arrays
+from nba_backfill.finalize import finalize_columns, finalize_rows
+from nba_backfill.values import data_hash_column, round_numeric_columns
 
 # Re-exported: processors use these through `conventions` (one import for the shared rules).
 from data_processors.precompute.completeness import (  # noqa: F401
@@ -449,6 +452,14 @@ def finalize(rows: pd.DataFrame, table: TableSpec, hash_fields: Iterable[str]) -
     if "data_hash" in out.columns and len(out):
         out["data_hash"] = data_hash_column(out, table, hash_fields)
     return out.reset_index(drop=True)
+
+
+def finalize_dict(columns: Mapping[str, Any], n: int, table: TableSpec, hash_fields: Iterable[str]) -> pd.DataFrame:
+    """`finalize(pd.DataFrame(columns), ...)` for the column dict a processor computed: with rows,
+    the finished frame is built once from the columns (`finalize_columns`), not twice."""
+    if n == 0:
+        return finalize(pd.DataFrame(columns), table, hash_fields)
+    return finalize_columns(columns, table, hash_fields, n)
 
 
 def zone_bookkeeping(comp: pd.DataFrame, missing_zone: np.ndarray, source_pct: str, day: dt.date,

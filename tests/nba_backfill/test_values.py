@@ -261,7 +261,7 @@ def test_fixed_text_near_the_exact_integer_limit(scale: int) -> None:
 
 @pytest.mark.parametrize("n", [1, 7, 120])
 def test_finalize_rows_matches_reference_round_and_row_hash(n: int) -> None:
-    from nba_backfill.values import finalize_rows
+    from nba_backfill.finalize import finalize_rows
 
     columns = (Column("key", "STRING"), Column("a", "NUMERIC(5,3)"), Column("b", "NUMERIC(6,1)"), Column("c", "NUMERIC(5,3)"),
                Column("d", "NUMERIC(9,0)"), Column("e", "NUMERIC(6,2)"), Column("f", "NUMERIC(6,2)"), Column("g", "FLOAT64"),

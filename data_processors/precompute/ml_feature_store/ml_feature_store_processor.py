@@ -116,7 +116,8 @@ def compute(
     score, source = quality_from_codes(codes)
     problem = vector_problem(players["player_lookup"], values)
     if problem is None:
-        rows = cv.finalize(assemble(players, values, score, source, analysis_date, run_ts, out_table), out_table, HASH_FIELDS)
+        columns = assemble(players, values, score, source, analysis_date, run_ts, out_table)
+        rows = cv.finalize_dict(columns, len(values), out_table, HASH_FIELDS)
         problem = contract_problem(rows, out_table)
         if problem is None and np.isnan(score).any():
             problem = "NaN feature_quality_score"
@@ -206,8 +207,8 @@ def upstream_positions(df: pd.DataFrame, up: Upstream, day: dt.date, wanted: np.
 def assemble(
     players: Mapping[str, Any], values: np.ndarray, score: np.ndarray, source: list[str], day: dt.date,
     run_ts: pd.Timestamp, out_table: TableSpec,
-) -> pd.DataFrame:
-    """Output rows (unrounded, unhashed) from the joined inputs and the computed features."""
+) -> dict[str, Any]:
+    """Output columns (unrounded, unhashed) from the joined inputs and the computed features."""
     n = len(values)
     cols: dict[str, Any] = {
         "player_lookup": players["player_lookup"],
@@ -252,16 +253,13 @@ def assemble(
     cols["is_production_ready"] = ready
     cols["data_quality_issues"] = issues
     cols.update(cv.bookkeeping(day, run_ts))
-    index = pd.RangeIndex(n)
     for col in out_table.columns:  # INT64 as nullable Int64 (integers are not written as floats)
         value = cols.get(col.name)
         if col.base_type == "INT64" and not col.repeated and col.name in cols:
             cols[col.name] = cv.int64_array(value, n)
         elif col.base_type == "STRING" and isinstance(value, np.ndarray | pd.api.extensions.ExtensionArray):
-            text = _text_column(value, n)  # object with None, as the inputs hold them
-            text.index = index  # the very index object: the constructor then skips reindexing
-            cols[col.name] = text
-    return pd.DataFrame(cols, index=index)
+            cols[col.name] = _text_column(value, n)  # object with None, as the inputs hold them
+    return cols
 
 
 def _text_column(values: np.ndarray | pd.api.extensions.ExtensionArray, n: int) -> pd.Series:

@@ -24,7 +24,7 @@ from data_processors.precompute.conventions import (
     checked_result,
     dedup_latest,
     empty_rows,
-    finalize,
+    finalize_dict,
     no_context_result,
     opening_night,
 )
@@ -122,7 +122,7 @@ def compute(
         rows, problem = build_rows(at, frames, analysis_date, resolve_run_timestamp(run_timestamp), opening)
     except NonFiniteInput as exc:
         return ProcessorResult(rows=empty_rows(out_table), outcome="FAILED", reason=str(exc))
-    rows = finalize(rows, out_table, HASH_FIELDS)
+    rows = finalize_dict(rows, len(at), out_table, HASH_FIELDS)
     return checked_result(rows, out_table, eligible=len(rows), problem=problem)
 
 
@@ -237,9 +237,10 @@ def _with_upstreams(at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.
 
 def build_rows(
     at: np.ndarray, frames: Mapping[str, pd.DataFrame], day: dt.date, run_ts: pd.Timestamp, opening: dt.date
-) -> tuple[pd.DataFrame, str | None]:
-    """Every output column for the context rows at `at`, and the NaN problem if any (§A.9);
-    labels already use the stored (rounded) scores. `opening` is the season's opening night."""
+) -> tuple[dict[str, Any], str | None]:
+    """Every output column for the context rows at `at` (one value per row, or a constant), and
+    the NaN problem if any (§A.9); labels already use the stored (rounded) scores. `opening` is
+    the season's opening night."""
     data = _with_upstreams(at, frames, day)
     n = len(at)
     facts = history_facts(data, frames[PLAYER_GAMES], frames[SCHEDULE], day, opening)
@@ -289,7 +290,7 @@ def build_rows(
         **_readiness(data, facts["completeness_percentage"]),
         **bookkeeping(day, run_ts),
     }
-    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False), _nan_problem(columns)
+    return columns, _nan_problem(columns)
 
 
 def _unprefixed(data: Mapping[str, Any], prefix: str) -> dict[str, Any]:

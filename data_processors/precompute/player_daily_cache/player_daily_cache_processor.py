@@ -17,7 +17,7 @@ import pandas as pd
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.player_daily_cache.arrays import (
     flags, floats, grouped_means, is_unique, lookup, objects, on_day, pick)
-from data_processors.precompute.player_daily_cache.rows import finished_frame, text_array
+from nba_backfill.finalize import finalize_columns, text_array
 from data_processors.precompute.player_daily_cache.windows import window_counts
 from data_processors.precompute.ml_feature_store.history import keyed_history
 from nba_backfill.constants import (
@@ -339,7 +339,7 @@ def build_rows(
     """Output rows for the kept players (context rows at `at`; `player`, `stats`, `team`,
     `windows` and `zone_at`, the position of each player's shot-zone row or -1, aligned with
     them), typed for the contract (INT64 as Int64, STRING as object with None for NULL), then
-    finished as `conventions.finalize` would (`rows.finished_frame`)."""
+    finished as `conventions.finalize` would (`nba_backfill.finalize.finalize_columns`)."""
     size = len(at)
     zone_found = zone_at >= 0
     n = stats["games_played_season"]
@@ -388,7 +388,7 @@ def build_rows(
             cols[col.name] = cv.int64_array(cols[col.name], size)
         elif col.base_type == "STRING":
             cols[col.name] = text_array(cols[col.name], size)
-    return finished_frame(cols, out, HASH_FIELDS, size)
+    return finalize_columns(cols, out, HASH_FIELDS, size)
 
 
 # --------------------------------------------------------------------------- compute

@@ -308,7 +308,7 @@ def compute(
     )
     rows.update(cv.zone_bookkeeping(comp, rows.pop("_missing_zone"), "source_team_defense_completeness_pct",
                                     analysis_date, run_ts))  # fmt: skip
-    rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
+    rows = cv.finalize_dict(rows, len(qualified), out_spec, HASH_FIELDS)
     return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
 
 

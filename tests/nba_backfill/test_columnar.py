@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from nba_backfill.tables import Column, TableSpec
-from nba_backfill.values import column_arrays, finalize_rows, frame_of_arrays
+from nba_backfill.columnar import column_arrays, frame_of_arrays
+from nba_backfill.finalize import finalize_rows
 
 
 def _mixed_columns(n: int) -> dict[str, object]:

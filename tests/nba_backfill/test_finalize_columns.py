@@ -1,4 +1,4 @@
-"""finished_frame must equal building the frame and calling conventions.finalize on it."""
+"""finalize_columns must equal building the frame and calling conventions.finalize on it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import pandas as pd
 
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.player_daily_cache import player_daily_cache_processor as pdc
-from data_processors.precompute.player_daily_cache.rows import finished_frame, text_array
+from nba_backfill.finalize import finalize_columns, text_array
 from nba_backfill.tables import table
 
 
@@ -42,7 +42,7 @@ def _columns(n: int) -> dict[str, object]:
     return cols
 
 
-def test_finished_frame_equals_finalize() -> None:
+def test_finalize_columns_equals_finalize() -> None:
     n = 9
     out = table(pdc.OUTPUT)
     cols = _columns(n)
@@ -51,7 +51,7 @@ def test_finished_frame_equals_finalize() -> None:
               for c, v in cols.items()}  # what text_column gave the old frame
     ordered = {c: legacy[c] for c in out.column_names if c in legacy}
     expected = cv.finalize(pd.DataFrame(ordered, index=index), out, pdc.HASH_FIELDS)
-    got = finished_frame(cols, out, pdc.HASH_FIELDS, n)
+    got = finalize_columns(cols, out, pdc.HASH_FIELDS, n)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got["player_age"].isna().all() and got["data_hash"].str.len().eq(16).all()
 
