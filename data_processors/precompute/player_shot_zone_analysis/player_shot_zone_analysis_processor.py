@@ -246,7 +246,9 @@ def compute(
     )
     rows.update(cv.zone_bookkeeping(comp, rows.pop("_missing_zone"), "source_player_game_completeness_pct",
                                     analysis_date, run_ts))  # fmt: skip
-    rows = cv.finalize(pd.DataFrame(rows), out_spec, HASH_FIELDS)
+    for label in ("sample_quality_10", "sample_quality_20", "data_quality_tier"):  # never NULL: stored as `str`
+        rows[label] = pd.array(rows[label], dtype="str")
+    rows = cv.finalize_dict(rows, len(qualified), out_spec, HASH_FIELDS)
     return cv.checked_result(rows, out_spec, skipped=skipped, eligible=len(universe))
 
 
