@@ -13,6 +13,7 @@ from nba_backfill.frames import NORMALIZED_ATTR, normalize_frame
 from nba_backfill.tables import table
 from nba_backfill.values import serialize
 from nba_backfill.vectors import compare, load_examples, run_example
+from shot_zone_rows import player_game as game
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "phase4_examples.json"
 EXAMPLES = load_examples(VECTORS, "player_shot_zone_analysis")
@@ -36,17 +37,6 @@ def sched(games: list[tuple[dt.date, str, str]]) -> list[dict[str, Any]]:
     return rows
 
 
-def game(player: str, day: dt.date, **values: Any) -> dict[str, Any]:
-    """One player_game_summary row of an ordinary active game, overridable per test."""
-    row: dict[str, Any] = dict(
-        player_lookup=player, universal_player_id=f"{player}_001", game_id=f"{day:%Y%m%d}_BOS", game_date=day,
-        season_year=2024, team_abbr="BOS", is_active=True, minutes_played=30.0,
-        paint_attempts=5, paint_makes=3, mid_range_attempts=2, mid_range_makes=1, three_pt_attempts=3,
-        three_pt_makes=1, fg_makes=5, assisted_fg_makes=3, unassisted_fg_makes=2,
-        processed_at="2025-01-19T08:00:00Z",
-    )  # fmt: skip
-    row.update(values)
-    return row
 
 
 def inputs_for(rows: list[dict[str, Any]], n_sched: int = 10) -> dict[str, list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ import pytest
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.player_shot_zone_analysis import player_shot_zone_analysis_processor as psza
 from data_processors.precompute.team_defense_zone_analysis import team_defense_zone_analysis_processor as tdza
+from shot_zone_rows import player_game as pgs_row
 
 RUN_TS = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
 D = dt.date(2025, 1, 20)
@@ -80,16 +81,6 @@ def test_completeness_ignores_rows_before_every_window() -> None:
         pd.testing.assert_frame_equal(full, part)
 
 
-def pgs_row(player: str | None, day: dt.date, **values: Any) -> dict[str, Any]:
-    row: dict[str, Any] = dict(
-        player_lookup=player, universal_player_id=f"{player}_001", game_id=f"{day:%Y%m%d}_BOS", game_date=day,
-        season_year=2024, team_abbr="BOS", is_active=True, minutes_played=30.0,
-        paint_attempts=5, paint_makes=3, mid_range_attempts=2, mid_range_makes=1, three_pt_attempts=3,
-        three_pt_makes=1, fg_makes=5, assisted_fg_makes=3, unassisted_fg_makes=2,
-        processed_at="2025-01-19T08:00:00Z",
-    )  # fmt: skip
-    row.update(values)
-    return row
 
 
 def schedule(dates: list[dt.date]) -> list[dict[str, Any]]:
