@@ -17,8 +17,8 @@ import pandas as pd
 
 from data_processors.precompute import conventions as cv
 from data_processors.precompute.ml_feature_store.features import FEATURE_NAMES, feature_matrix, quality_from_codes
-from data_processors.precompute.ml_feature_store.history import (
-    flags, floats, objects, pick, pick_rows, player_history, team_record)
+from data_processors.precompute.keyed_history import flags, floats, objects, pick, pick_rows
+from data_processors.precompute.ml_feature_store.history import player_history, team_record
 from nba_backfill.constants import BOOTSTRAP_DAYS, PRODUCTION_READY_PCT
 from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp

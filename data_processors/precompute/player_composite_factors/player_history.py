@@ -16,15 +16,13 @@ import pandas as pd
 
 from data_processors.precompute.conventions import (
     completeness,
-    dedup_latest,
     entity_first,
     opening_night,
-    row_seasons,
     team_final_dates,
 )
+from data_processors.precompute.keyed_history import keyed_history
 from nba_backfill.constants import PLAYER_COMPLETENESS_WINDOW_GAMES
 from nba_backfill.dates import season_of
-from nba_backfill.frames import as_timestamp
 
 
 def history_facts(
@@ -40,7 +38,7 @@ def history_facts(
     n = len(players)
     if opening is None:
         opening = opening_night(schedule, season_of(day))
-    rows, codes = _history_rows(players, pgs, day, opening)
+    rows, codes = keyed_history(pgs, "player_lookup", players, day, schedule, opening)
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(rows) else np.zeros(0, dtype="intp")
     newest_team = np.full(n, None, dtype=object)
     newest_team[codes[first]] = pgs["team_abbr"].to_numpy(dtype=object)[rows[first]]
@@ -78,47 +76,6 @@ def _newest_id(pgs: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, first: np
         return out
     ids = values[rows]
     return entity_first(codes, pd.notna(ids), ids, n)
-
-
-def _history_rows(
-    players: np.ndarray, pgs: pd.DataFrame, day: dt.date, opening: dt.date
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in `pgs` of H(P) for every context player, grouped by player (context order)
-    and newest first, with each row's player position: in-season rows before D, one per
-    (player, game_date), the repeated ones resolved by the shared `dedup_latest`."""
-    season = season_of(day)
-    names = pd.Index(players, dtype=object)
-    keys = pd.Index(pgs["player_lookup"].to_numpy(dtype=object), dtype=object)
-    found = names.get_indexer(keys)  # one hash pass: the player's position, -1 for other players
-    sub = np.flatnonzero(found >= 0)
-    dates = pgs["game_date"].to_numpy()[sub]
-    start = as_timestamp(opening).to_datetime64()
-    window = (_seasons(pgs, sub) == season) & (dates >= start) & (dates < as_timestamp(day).to_datetime64())
-    rows, codes, ints = sub[window], found[sub[window]], dates[window].view("int64")
-    order = np.lexsort((-ints, codes))
-    rows, codes, ints = rows[order], codes[order], ints[order]
-    same = (codes[1:] == codes[:-1]) & (ints[1:] == ints[:-1])
-    if not same.any():
-        return rows, codes
-    repeated = np.zeros(len(rows), dtype=bool)
-    repeated[1:] |= same
-    repeated[:-1] |= same
-    winners = pgs.index.get_indexer(dedup_latest(pgs.take(np.sort(rows[repeated])), "player_lookup").index)
-    kept = np.concatenate([rows[~repeated], winners])
-    codes = found[kept]
-    ints = pgs["game_date"].to_numpy().view("int64")[kept]
-    order = np.lexsort((-ints, codes))
-    return kept[order], codes[order]
-
-
-def _seasons(pgs: pd.DataFrame, at: np.ndarray) -> np.ndarray:
-    """`row_seasons` of the rows at `at` (season_year, or the season of game_date where NULL)."""
-    years = pgs["season_year"].to_numpy()
-    if years.dtype == np.float64:
-        picked = years[at]
-        if not np.isnan(picked).any():
-            return picked
-    return row_seasons(pgs).to_numpy()[at]
 
 
 def _fill(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from data_processors.precompute.player_daily_cache.arrays import (
     flags, floats, grouped_means, is_unique, lookup, objects, on_day, pick)
 from nba_backfill.finalize import finalize_columns, text_array
 from data_processors.precompute.player_daily_cache.windows import window_counts
-from data_processors.precompute.ml_feature_store.history import keyed_history
+from data_processors.precompute.keyed_history import keyed_history
 from nba_backfill.constants import (
     DAILY_CACHE_FULL_SAMPLE_GAMES,
     DAILY_CACHE_MIN_GAMES,

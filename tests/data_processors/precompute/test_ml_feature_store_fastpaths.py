@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from data_processors.precompute import conventions as cv
-from data_processors.precompute.ml_feature_store.history import _seasons
+from data_processors.precompute.keyed_history import row_season_array
 from data_processors.precompute.ml_feature_store.ml_feature_store_processor import UPSTREAMS, upstream_positions
 
 D = dt.date(2024, 12, 1)
@@ -37,4 +37,4 @@ def test_seasons_equal_row_seasons() -> None:
     full = pd.DataFrame({"season_year": [2024.0, 2024.0, 2023.0], "game_date": dates})
     gaps = pd.DataFrame({"season_year": [2024.0, np.nan, np.nan], "game_date": dates})
     for df in (full, gaps, full.drop(columns="season_year")):
-        np.testing.assert_array_equal(_seasons(df), cv.row_seasons(df).to_numpy())
+        np.testing.assert_array_equal(row_season_array(df), cv.row_seasons(df).to_numpy())

@@ -16,7 +16,7 @@ from data_processors.precompute import conventions as cv
 from data_processors.precompute.ml_feature_store import ml_feature_store_processor as mlfs
 from data_processors.precompute.ml_feature_store.features import (
     DEFAULT, PHASE3, PHASE4, TAG_WEIGHTS, TAGS, quality_and_source, quality_from_codes)
-from data_processors.precompute.ml_feature_store.history import keyed_history
+from data_processors.precompute.keyed_history import keyed_history
 from nba_backfill.frames import normalize_frame
 from nba_backfill.tables import table
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from data_processors.precompute import conventions as cv
-from data_processors.precompute.ml_feature_store import history
+from data_processors.precompute import keyed_history as history
 from data_processors.precompute.ml_feature_store import ml_feature_store_processor as mlfs
 from nba_backfill.frames import normalize_frame
 from nba_backfill.tables import table
