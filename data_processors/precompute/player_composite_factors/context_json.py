@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,23 +33,30 @@ JSON_INTEGERS = (
 )
 
 
-def context_json_columns(
-    data: Mapping[str, Any],
-    used: Mapping[str, np.ndarray],
-    penalties: np.ndarray,
-    bonus: np.ndarray,
-    fatigue: np.ndarray,
-    zones: np.ndarray,
-    usage_rate: np.ndarray,
-    dv: np.ndarray,
-    stored: Mapping[str, np.ndarray],
-) -> dict[str, list[str]]:
+class JsonInputs(NamedTuple):
+    """What the four context JSON columns are written from, one value per context row.
+
+    `data` holds shot_found, def_found, shot_primary_scoring_zone and def_weakest_zone; `used`
+    the factor inputs; `stored` the rounded zone/pace/usage scores."""
+
+    data: Mapping[str, Any]
+    used: Mapping[str, np.ndarray]
+    penalties: np.ndarray
+    bonus: np.ndarray
+    fatigue: np.ndarray
+    zones: np.ndarray
+    usage_rate: np.ndarray
+    dv: np.ndarray
+    stored: Mapping[str, np.ndarray]
+
+
+def context_json_columns(inputs: JsonInputs) -> dict[str, list[str]]:
     """The four context JSON columns, text-identical to the one-row functions of `factors`.
 
-    `data` holds shot_found, def_found, shot_primary_scoring_zone and def_weakest_zone; `stored`
-    the rounded zone/pace/usage scores. Numbers are rounded as arrays and written with repr (what
-    json writes for a float); anything non-finite takes the one-row path, which raises as before.
+    Numbers are rounded as arrays and written with repr (what json writes for a float); anything
+    non-finite takes the one-row path, which raises as before.
     """
+    data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored = inputs
     with np.errstate(over="ignore"):  # an overflow is caught below, as a non-finite number
         diff = used["projected_usage_rate"] - used["avg_usage_last_7"]
     numbers = {
@@ -61,7 +68,7 @@ def context_json_columns(
     floats = np.vstack([np.asarray(v, dtype="float64") for v in numbers.values()])
     whole = np.vstack([np.asarray(used[k], dtype="float64") for k in JSON_INTEGERS])
     if not (np.isfinite(floats).all() and np.isfinite(whole).all()):
-        return _json_rows(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
+        return _json_rows(inputs)
     r = dict(zip(numbers, round_half_away_array(floats.ravel(), 4).reshape(floats.shape).tolist()))
     ints = dict(zip(JSON_INTEGERS, _truncated(whole)))
     return {
@@ -150,19 +157,10 @@ def _usage_texts(diff: np.ndarray, r: Mapping[str, list], stars: list[int]) -> l
     ]
 
 
-def _json_rows(
-    data: Mapping[str, Any],
-    used: Mapping[str, np.ndarray],
-    penalties: np.ndarray,
-    bonus: np.ndarray,
-    fatigue: np.ndarray,
-    zones: np.ndarray,
-    usage_rate: np.ndarray,
-    dv: np.ndarray,
-    stored: Mapping[str, np.ndarray],
-) -> dict[str, list[str]]:
+def _json_rows(inputs: JsonInputs) -> dict[str, list[str]]:
     """The context JSON row by row through the one-row functions (the reference; it raises on
     a non-finite number, which the caller's finite check of the inputs makes rare)."""
+    data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored = inputs
     labels = [label for label, _ in FATIGUE_PENALTIES]
     cols = {k: np.asarray(v).tolist() for k, v in used.items()}
     shot_found, def_found = np.asarray(data["shot_found"]).tolist(), np.asarray(data["def_found"]).tolist()

@@ -29,7 +29,7 @@ from data_processors.precompute.conventions import (
     opening_night,
 )
 from data_processors.precompute.player_composite_factors import factors as f
-from data_processors.precompute.player_composite_factors.context_json import context_json_columns
+from data_processors.precompute.player_composite_factors.context_json import JsonInputs, context_json_columns
 from data_processors.precompute.player_composite_factors.player_history import history_facts
 from nba_backfill.constants import BOOTSTRAP_DAYS, PRODUCTION_READY_PCT
 from nba_backfill.dates import season_of
@@ -264,7 +264,7 @@ def build_rows(
     )
     names = [name for name, _ in COMPLETENESS_CHECKS]
     missing = {k: ", ".join(nm for nm, ok in zip(names, f.bits(k, len(names))) if not ok) or None for k in range(32)}
-    json_cols = context_json_columns(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored)
+    json_cols = context_json_columns(JsonInputs(data, used, penalties, bonus, fatigue, zones, usage_rate, dv, stored))
     columns = {
         "player_lookup": pd.Series(data["player_lookup"], dtype=object, copy=False),
         "universal_player_id": pd.Series(facts["universal_player_id"], dtype=object, copy=False),

@@ -43,8 +43,8 @@ def _case(n: int, seed: int, huge: float = 1e15 + 0.5) -> tuple:
 @pytest.mark.parametrize("seed", range(4))
 def test_context_json_columns_equal_the_one_row_functions(seed: int, huge: float) -> None:
     args = _case(300, seed, huge)
-    fast = cj.context_json_columns(*args)
-    reference = cj._json_rows(*args)
+    fast = cj.context_json_columns(cj.JsonInputs(*args))
+    reference = cj._json_rows(cj.JsonInputs(*args))
     assert set(fast) == set(f.JSON_COLUMNS)
     for name in f.JSON_COLUMNS:
         assert fast[name] == reference[name], name
@@ -55,11 +55,11 @@ def test_every_fatigue_label_pattern_is_written_like_json() -> None:
     patterns = np.array(list(itertools.product([False, True], repeat=len(f.FATIGUE_PENALTIES))))
     args = list(_case(len(patterns), 7))
     args[2] = patterns
-    fast = cj.context_json_columns(*args)["fatigue_context_json"]
+    fast = cj.context_json_columns(cj.JsonInputs(*args))["fatigue_context_json"]
     labels = [label for label, _ in f.FATIGUE_PENALTIES]
     for text, row in zip(fast, patterns):
         assert json.loads(text)["penalties_applied"] == [lb for lb, hit in zip(labels, row) if hit]
-    assert fast == cj._json_rows(*args)["fatigue_context_json"]
+    assert fast == cj._json_rows(cj.JsonInputs(*args))["fatigue_context_json"]
 
 
 def _raised(fn, *args) -> tuple[type, str]:
@@ -76,10 +76,10 @@ def test_numbers_json_cannot_write_raise_as_the_one_row_path_does() -> None:
     used["projected_usage_rate"] = np.array([1.0, 1e308, 2.0, 3.0])
     used["avg_usage_last_7"] = np.array([1.0, -1e308, 2.0, 3.0])  # the differential overflows to inf
     args[1] = used
-    assert _raised(cj.context_json_columns, *args) == _raised(cj._json_rows, *args)
+    assert _raised(cj.context_json_columns, cj.JsonInputs(*args)) == _raised(cj._json_rows, cj.JsonInputs(*args))
     used["projected_usage_rate"] = np.array([1.0, np.inf, 2.0, 3.0])
     used["avg_usage_last_7"] = np.array([1.0, 2.0, 2.0, 3.0])
-    assert _raised(cj.context_json_columns, *args) == (ValueError, "non-finite value inf in a context JSON column")
+    assert _raised(cj.context_json_columns, cj.JsonInputs(*args)) == (ValueError, "non-finite value inf in a context JSON column")
 
 
 @pytest.mark.parametrize(("dup_processed_at", "expected_id", "expected_counts"), [
