@@ -81,6 +81,8 @@ def odds_lines(rows: pd.DataFrame) -> pd.DataFrame:
     cols = ["sid", "multiple_games", *LINE_COLUMNS, "props_rows", "props_last_updated"]
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}, index=pd.Index([], name="key"))
+    # Only these columns are read below: narrowing first keeps every filter, merge and sort cheap.
+    rows = rows[["key", "sid", "bookmaker", "snapshot_timestamp", "bookmaker_last_update", "points_line", "processed_at"]]
     per_game = rows.groupby(["key", "sid"], sort=False).size().rename("n").reset_index()
     games = per_game.sort_values(["key", "n", "sid"], ascending=[True, False, True], kind="mergesort")
     chosen = games.drop_duplicates("key").set_index("key")["sid"]
@@ -126,7 +128,10 @@ def bettingpros_choice(rows: pd.DataFrame) -> pd.DataFrame:
     )
     order = ["key", "priority", "best", "bookmaker_last_update", "book_id", "points_line", "source_file_path"]
     asc = [True, True, False, False, True, True, False]
-    return ranked.sort_values(order, ascending=asc, na_position="last", kind="mergesort").drop_duplicates("key").set_index("key")
+    # Sort only the key columns, then take the chosen rows by position (sorting every column is slow).
+    keys = ranked[order].reset_index(drop=True)
+    first = keys.sort_values(order, ascending=asc, na_position="last", kind="mergesort").drop_duplicates("key").index
+    return ranked.iloc[first.to_numpy()].set_index("key")
 
 
 def bettingpros_lines(rows: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
