@@ -180,7 +180,8 @@ def universal_ids(placed: pd.DataFrame, registry: pd.DataFrame, recent: pd.DataF
     step1 = dict(zip(zip(this["player_lookup"], this["team"]), this["universal_player_id"]))
     latest = reg.sort_values(["season", "processed_at"], ascending=False, na_position="last", kind="mergesort")
     step2 = dict(zip(latest["player_lookup"][::-1], latest["universal_player_id"][::-1]))
-    box = recent[recent["player_lookup"].isin(keys) & recent["universal_player_id"].notna()]
+    mask = (recent["player_lookup"].isin(keys) & recent["universal_player_id"].notna()).to_numpy()
+    box = recent.loc[mask, ["player_lookup", "universal_player_id", "game_date", "processed_at", "game_id"]]  # sort only what is read
     box = box.sort_values(["game_date", "processed_at", "game_id"], ascending=False, na_position="last", kind="mergesort")
     step3 = dict(zip(box["player_lookup"][::-1], box["universal_player_id"][::-1]))
     ids = [step1.get((k, t)) or step2.get(k) or step3.get(k) for k, t in zip(keys, placed["team"])]

@@ -100,7 +100,8 @@ class SideFinder:
         for key, team, first in zip(reg["player_lookup"], teams, reg["first_game_date"]):
             if team is not None:
                 by_player.setdefault(key, []).append((team, first))
-        latest = recent[recent["player_lookup"].isin(players)]
+        mask = recent["player_lookup"].isin(players).to_numpy()
+        latest = recent.loc[mask, ["player_lookup", "team_abbr", "game_date", "processed_at", "game_id"]]  # sort only what is read
         latest = latest.sort_values(["game_date", "processed_at", "game_id"], ascending=False, na_position="last", kind="mergesort")
         latest = latest.drop_duplicates("player_lookup", keep="first")
         return cls(by_player, dict(zip(latest["player_lookup"], latest["team_abbr"])), pd.Timestamp(day))

@@ -23,9 +23,6 @@ BOOKS = {
 }
 _PRIORITY = {"draftkings": 1, "fanduel": 2, "bettingpros consensus": 4}
 
-LINE_COLUMNS = ["current_line", "opening_line_value", "current_source", "opening_source"]
-
-
 def book_priority(bookmakers: pd.Series) -> pd.Series:
     """1 DraftKings, 2 FanDuel, 3 any other book, 4 BettingPros Consensus (case-insensitive)."""
     lowered = bookmakers.astype("object").map(lambda b: b.strip().lower() if isinstance(b, str) else "")
@@ -72,92 +69,149 @@ def eligible_bettingpros(bp: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     return rows[rows["key"] != ""]
 
 
-def odds_lines(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per Odds API key: chosen game (sid, multiple_games), book b*, current and opening lines.
+def _ns(times: pd.Series) -> list[int | None]:
+    """Epoch nanoseconds of a datetime column, None for NaT (plain ints sort fast in Python)."""
+    nat = np.iinfo(np.int64).min
+    return [None if v == nat else v for v in times.array.asi8.tolist()]
+
+
+def _first_ns(v: int | None, ascending: bool) -> tuple[int, int]:
+    """Sort key of a timestamp with NaT last in either direction."""
+    return (1, 0) if v is None else (0, v if ascending else -v)
+
+
+def odds_lines(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """One entry per Odds API key: chosen game (sid, multiple_games), book b*, current and opening lines.
+
+    The same-date rows are few (hundreds), so plain Python over column lists beats a dozen
+    pandas groupbys, merges and sorts per call; every ordering mirrors spec Step 3.
 
     Args:
         rows: eligible_odds output.
     """
-    cols = ["sid", "multiple_games", *LINE_COLUMNS, "props_rows", "props_last_updated"]
     if rows.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}, index=pd.Index([], name="key"))
-    # Only these columns are read below: narrowing first keeps every filter, merge and sort cheap.
-    rows = rows[["key", "sid", "bookmaker", "snapshot_timestamp", "bookmaker_last_update", "points_line", "processed_at"]]
-    per_game = rows.groupby(["key", "sid"], sort=False).size().rename("n").reset_index()
-    games = per_game.sort_values(["key", "n", "sid"], ascending=[True, False, True], kind="mergesort")
-    chosen = games.drop_duplicates("key").set_index("key")["sid"]
-    n_games = per_game.groupby("key").size()
-    in_game = rows[rows["sid"].to_numpy() == chosen.reindex(rows["key"]).to_numpy()]
-    in_game = in_game.assign(priority=book_priority(in_game["bookmaker"]))
-    books = (
-        in_game.groupby(["key", "bookmaker"], sort=False)
-        .agg(priority=("priority", "min"), last_snap=("snapshot_timestamp", "max"))
-        .reset_index()
-        .sort_values(["key", "priority", "last_snap", "bookmaker"], ascending=[True, True, False, True], na_position="last", kind="mergesort")
-        .drop_duplicates("key")
-    )
-    of_book = in_game.merge(books[["key", "bookmaker"]], on=["key", "bookmaker"])
-    order = ["key", "snapshot_timestamp", "bookmaker_last_update", "points_line"]
-    current = of_book.sort_values(order, ascending=[True, False, False, True], na_position="last", kind="mergesort").drop_duplicates("key")
-    opening = of_book.sort_values(order, ascending=[True, True, True, True], na_position="last", kind="mergesort").drop_duplicates("key")
-    current, opening = current.set_index("key"), opening.set_index("key")
-    source = "odds_api:" + current["bookmaker"].astype(str)
-    out = pd.DataFrame(
-        {
-            "sid": chosen,
-            "multiple_games": n_games.reindex(chosen.index) > 1,
-            "current_line": current["points_line"],
-            "opening_line_value": opening["points_line"].reindex(current.index),
-            "current_source": source,
-            "opening_source": source,
-            "props_rows": rows.groupby("key").size(),
-            "props_last_updated": rows.groupby("key")["processed_at"].max(),
+        return {}
+    keys, sids, books = rows["key"].tolist(), rows["sid"].tolist(), rows["bookmaker"].tolist()
+    snap, upd, proc = _ns(rows["snapshot_timestamp"]), _ns(rows["bookmaker_last_update"]), _ns(rows["processed_at"])
+    line = rows["points_line"].to_numpy(dtype="float64").tolist()
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    nan = float("nan")
+    out: dict[str, dict[str, object]] = {}
+    newest: list[int] = []
+    for key in sorted(by_key):
+        idx = by_key[key]
+        counts: dict[str, int] = {}
+        for i in idx:
+            counts[sids[i]] = counts.get(sids[i], 0) + 1
+        sid = min(counts, key=lambda s: (-counts[s], s))
+        in_game = [i for i in idx if sids[i] == sid]
+        last_snap: dict[str, int | None] = {}
+        for i in in_game:
+            b = books[i]
+            if not isinstance(b, str):
+                continue  # a NULL bookmaker forms no book (groupby drops it)
+            prev, v = last_snap.get(b), snap[i]
+            last_snap[b] = v if prev is None or (v is not None and v > prev) else prev
+        entry: dict[str, object] = {"sid": sid, "multiple_games": len(counts) > 1}
+        if last_snap:
+            book = min(last_snap, key=lambda b: (_PRIORITY.get(b.strip().lower(), 3), *_first_ns(last_snap[b], False), b))
+            of_book = [i for i in in_game if books[i] == book]
+            current = min(of_book, key=lambda i: (*_first_ns(snap[i], False), *_first_ns(upd[i], False), line[i] != line[i], 0.0 if line[i] != line[i] else line[i], i))
+            opening = min(of_book, key=lambda i: (*_first_ns(snap[i], True), *_first_ns(upd[i], True), line[i] != line[i], 0.0 if line[i] != line[i] else line[i], i))
+            source = "odds_api:" + str(book)
+            entry.update(current_line=line[current], opening_line_value=line[opening], current_source=source, opening_source=source)
+        else:
+            entry.update(current_line=nan, opening_line_value=nan, current_source=nan, opening_source=nan)
+        entry["props_rows"] = len(idx)
+        newest.append(max(idx, key=lambda i: (proc[i] is not None, proc[i] or 0)))
+        out[key] = entry
+    for entry, stamp in zip(out.values(), rows["processed_at"].iloc[newest].tolist()):
+        entry["props_last_updated"] = stamp
+    return out
+
+
+def _first_float(v: float, ascending: bool = True) -> tuple[bool, float]:
+    """Sort key of a float with NaN last in either direction."""
+    return (True, 0.0) if v != v else (False, v if ascending else -v)
+
+
+def _first_text(v: object, ascending: bool) -> tuple[int, str]:
+    """Sort key of a string with NULL last; descending order via a reversed-order wrapper."""
+    if not isinstance(v, str):
+        return (1, "")
+    return (0, v) if ascending else (0, _Desc(v))
+
+
+class _Desc(str):
+    """A string that sorts in reverse order (descending tie-break on file paths)."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:  # type: ignore[override]
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:  # type: ignore[override]
+        return str.__lt__(self, other)
+
+
+def _source(book: object) -> object:
+    """'bettingpros:<book>', NaN for a NULL book (as the column arithmetic gave)."""
+    return "bettingpros:" + book if isinstance(book, str) else float("nan")
+
+
+def bettingpros_picks(rows: pd.DataFrame) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    """Per BettingPros key: r* (team, bp_event_id) and the line entry (current/opening line and sources).
+
+    r* order: priority ASC, is_best_line DESC, bookmaker_last_update DESC, book_id, points_line,
+    file DESC (NULLs last); the opening fallback is the earliest row of r*'s book. Plain Python over
+    the few hundred same-date rows (see odds_lines).
+    """
+    if rows.empty:
+        return {}, {}
+    keys, books, files = rows["key"].tolist(), rows["bookmaker"].tolist(), rows["source_file_path"].tolist()
+    book_ids = rows["book_id"].to_numpy(dtype="float64").tolist()
+    points = rows["points_line"].to_numpy(dtype="float64").tolist()
+    best = rows["is_best_line"].fillna(False).astype(bool).to_numpy().tolist()
+    upd, proc = _ns(rows["bookmaker_last_update"]), _ns(rows["processed_at"])
+    teams, events = rows["team"].tolist(), rows["bp_event_id"].to_numpy(dtype="float64").tolist()
+    opening_lines = rows["opening_line"].to_numpy(dtype="float64").tolist()
+    opening_ids = rows["opening_book_id"].to_numpy(dtype="float64").tolist()
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    chosen: dict[str, dict[str, object]] = {}
+    lines: dict[str, dict[str, object]] = {}
+    newest: list[int] = []
+    for key in sorted(by_key):
+        idx = by_key[key]
+        r = min(
+            idx,
+            key=lambda i: (
+                _PRIORITY.get(books[i].strip().lower(), 3) if isinstance(books[i], str) else 3,
+                not best[i],
+                *_first_ns(upd[i], False),
+                *_first_float(book_ids[i]),
+                *_first_float(points[i]),
+                *_first_text(files[i], False),
+                i,
+            ),
+        )
+        chosen[key] = {"team": teams[r], "bp_event_id": events[r]}
+        current_source = _source(books[r])
+        if opening_lines[r] == opening_lines[r]:
+            opening = opening_lines[r]
+            opening_source = _source(book_name(opening_ids[r], books[r]))
+        else:
+            same = [i for i in idx if book_ids[i] == book_ids[r] or (book_ids[i] != book_ids[i] and book_ids[r] != book_ids[r])]
+            opening = points[min(same, key=lambda i: (*_first_ns(upd[i], True), *_first_text(files[i], True), i))]
+            opening_source = current_source
+        lines[key] = {
+            "current_line": points[r], "opening_line_value": opening,
+            "current_source": current_source, "opening_source": opening_source, "props_rows": len(idx),
         }
-    )
-    out.index.name = "key"
-    return out[cols]
-
-
-def bettingpros_choice(rows: pd.DataFrame) -> pd.DataFrame:
-    """r* per key: priority ASC, is_best_line DESC, bookmaker_last_update DESC, book_id, points_line, file DESC."""
-    if rows.empty:
-        return rows.set_index("key")
-    ranked = rows.assign(
-        priority=book_priority(rows["bookmaker"]),
-        best=rows["is_best_line"].fillna(False).astype(bool),
-    )
-    order = ["key", "priority", "best", "bookmaker_last_update", "book_id", "points_line", "source_file_path"]
-    asc = [True, True, False, False, True, True, False]
-    # Sort only the key columns, then take the chosen rows by position (sorting every column is slow).
-    keys = ranked[order].reset_index(drop=True)
-    first = keys.sort_values(order, ascending=asc, na_position="last", kind="mergesort").drop_duplicates("key").index
-    return ranked.iloc[first.to_numpy()].set_index("key")
-
-
-def bettingpros_lines(rows: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
-    """Current and opening lines of BettingPros players from their chosen rows r* (bettingpros_choice)."""
-    cols = [*LINE_COLUMNS, "props_rows", "props_last_updated"]
-    if chosen.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}, index=pd.Index([], name="key"))
-    same_book = rows.merge(chosen[["book_id"]].reset_index(), on=["key", "book_id"])
-    earliest = same_book.sort_values(
-        ["key", "bookmaker_last_update", "source_file_path"], ascending=True, na_position="last", kind="mergesort"
-    ).drop_duplicates("key").set_index("key")["points_line"]
-    has_open = chosen["opening_line"].notna()
-    opening_book = [
-        book_name(bid, bm) for bid, bm in zip(chosen["opening_book_id"], chosen["bookmaker"])
-    ]
-    current_source = "bettingpros:" + chosen["bookmaker"].astype(str)
-    out = pd.DataFrame(
-        {
-            "current_line": chosen["points_line"],
-            "opening_line_value": np.where(has_open, chosen["opening_line"], earliest.reindex(chosen.index)),
-            "current_source": current_source,
-            "opening_source": np.where(has_open, "bettingpros:" + pd.Series(opening_book, index=chosen.index), current_source),
-            "props_rows": rows.groupby("key").size(),
-            "props_last_updated": rows.groupby("key")["processed_at"].max(),
-        },
-        index=chosen.index,
-    )
-    out.index.name = "key"
-    return out[cols]
+        newest.append(max(idx, key=lambda i: (proc[i] is not None, proc[i] or 0)))
+    for entry, stamp in zip(lines.values(), rows["processed_at"].iloc[newest].tolist()):
+        entry["props_last_updated"] = stamp
+    return chosen, lines

@@ -19,7 +19,7 @@ from nba_backfill.processor import InputSpec
 
 from .context import PGS_COLUMNS
 from .games import Game, SideFinder, eligible_games, games_on, previous_game_date
-from .props import bettingpros_choice, bettingpros_lines, eligible_bettingpros, eligible_odds, odds_lines
+from .props import bettingpros_picks, eligible_bettingpros, eligible_odds, odds_lines
 
 SCHEDULE = "nba_raw.nbac_schedule"
 ODDS = "nba_raw.odds_api_player_points_props"
@@ -91,18 +91,26 @@ class Resolution:
 
 
 def _event_games(bp: pd.DataFrame, games: list[Game]) -> dict[object, Game | None]:
-    """G_ev per bp_event_id: the game most of the event's keys play in (count >= 2, strictly first)."""
-    by_team = {t: g.sid for g in games for t in (g.home, g.away)}
+    """G_ev per bp_event_id: the game most of the event's keys play in (count >= 2, strictly first).
+
+    Plain Python over the same-date rows (hundreds); ties keep the game first seen, as a stable sort would.
+    """
+    by_team = {t: g for g in games for t in (g.home, g.away)}
+    keys_of: dict[float, dict[str, set[str]]] = {}
+    for event, key, team in zip(bp["bp_event_id"].to_numpy(dtype="float64").tolist(), bp["key"].tolist(), bp["team"].tolist()):
+        game = by_team.get(team) if isinstance(team, str) else None
+        if game is None or event != event or not isinstance(key, str):
+            continue
+        keys_of.setdefault(event, {}).setdefault(game.sid, set()).add(key)
     by_sid = {g.sid: g for g in games}
-    pairs = bp[["bp_event_id", "key", "team"]].dropna().drop_duplicates()
-    pairs = pairs.assign(sid=pairs["team"].map(by_team)).dropna(subset=["sid"])
-    counts = pairs.groupby(["bp_event_id", "sid"], sort=False)["key"].nunique().rename("n").reset_index()
-    counts = counts.sort_values(["bp_event_id", "n"], ascending=[True, False], kind="mergesort")
-    counts["rank"] = counts.groupby("bp_event_id", sort=False).cumcount()
-    top = counts[counts["rank"] == 0].set_index("bp_event_id")
-    second = counts[counts["rank"] == 1].set_index("bp_event_id")["n"].reindex(top.index).fillna(0)
-    decided = top[(top["n"] >= 2) & (top["n"] > second)]
-    return {event: by_sid[sid] for event, sid in zip(decided.index, decided["sid"])}
+    decided: dict[object, Game | None] = {}
+    for event, per_game in keys_of.items():
+        ranked = sorted(per_game.items(), key=lambda item: -len(item[1]))
+        top = len(ranked[0][1])
+        second = len(ranked[1][1]) if len(ranked) > 1 else 0
+        if top >= 2 and top > second:
+            decided[event] = by_sid[ranked[0][0]]
+    return decided
 
 
 def upstream_problem(frames: dict[str, pd.DataFrame], prev: dt.date | None) -> str | None:
@@ -156,10 +164,8 @@ def _place(res: Resolution, odds: pd.DataFrame, bp: pd.DataFrame, frames: dict[s
     recent = pgs[((pgs["game_date"] < pd.Timestamp(day)) & row_seasons(pgs).isin([season - 1, season])).to_numpy()] if len(pgs) else pgs
     res.recent = recent
     finder = SideFinder.build(frames[REGISTRY], recent, day, season, res.universe)
-    o_lines = odds_lines(odds).to_dict("index")
-    r_stars = bettingpros_choice(bp)
-    b_lines = bettingpros_lines(bp, r_stars).to_dict("index")
-    chosen = r_stars[["team", "bp_event_id"]].to_dict("index") if len(r_stars) else {}
+    o_lines = odds_lines(odds)
+    chosen, b_lines = bettingpros_picks(bp)
     events = _event_games(bp, res.games)
     placed: list[dict[str, object]] = []
     for key in sorted(res.universe):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from data_processors.precompute.conventions import completeness_pct, is_ready
+from data_processors.precompute.conventions import completeness_pct_array, is_ready
 
 from .context import DAY, appearances, dedup
 
@@ -41,32 +42,51 @@ def defense_window(defense: pd.DataFrame, teams: Iterable[str]) -> pd.DataFrame:
 
 
 def completeness(tg: pd.DataFrame, season_rows: pd.DataFrame, teams: list[str], day: dt.date) -> pd.DataFrame:
-    """The five windows over TG(T): expected, actual (games with a boxscore row of T), pct, complete."""
+    """The five windows over TG(T): expected, actual (games with a boxscore row of T), pct, complete.
+
+    Counted on integer team codes with bincount (a groupby per window was most of the cost);
+    count columns keep the dtypes the former left merge / reindex gave (int64, or float64 once a
+    NULL was filled), since finalize hashes them.
+    """
+    index = pd.Index(teams, name="team")
     tg = tg[tg["team"].isin(teams)]
-    have = season_rows[["game_id", "team_abbr"]].drop_duplicates().rename(columns={"game_id": "sid", "team_abbr": "team"})
-    tg = tg.merge(have.assign(hit=1), on=["sid", "team"], how="left")
-    tg["hit"] = tg["hit"].fillna(0)
-    rank = tg.groupby("team", sort=False).cumcount()
-    out = pd.DataFrame(index=pd.Index(teams, name="team"))
-    ready = pd.Series(True, index=out.index)
-    complete_all = pd.Series(True, index=out.index)
+    n_teams, n = len(teams), len(tg)
+    have = set(zip(season_rows["game_id"].tolist(), season_rows["team_abbr"].tolist()))
+    tg_team, tg_sid = tg["team"].tolist(), tg["sid"].tolist()
+    hit = np.fromiter(((s, t) in have for s, t in zip(tg_sid, tg_team)), dtype=bool, count=n)
+    hit_float = n == 0 or not hit.all()  # the merge left NaN (then 0) somewhere: float64 hits
+    codes = index.get_indexer(pd.Index(tg_team, dtype=object)) if n else np.zeros(0, dtype=np.intp)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]) if n else np.zeros(0, dtype=np.intp)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    dates = tg["game_date"].to_numpy(dtype="datetime64[ns]")
+    cols: dict[str, Any] = {}
+    ready = np.ones(n_teams, dtype=bool)
+    complete_all = np.ones(n_teams, dtype=bool)
     for name, (kind, size) in WINDOWS.items():
-        in_window = (rank < size) if kind == "games" else (tg["game_date"] >= pd.Timestamp(day) - size * DAY)
-        g = tg[in_window.to_numpy()].groupby("team")
-        expected = g.size().reindex(out.index).fillna(0)
-        actual = g["hit"].sum().reindex(out.index).fillna(0)
-        pct = pd.Series([completeness_pct(a, e) for a, e in zip(actual, expected)], index=out.index, dtype="float64")
-        out[f"{name}_completeness_pct"] = pct
-        out[f"{name}_is_complete"] = actual >= expected
-        ready &= pct.map(is_ready).astype(bool)
-        complete_all &= out[f"{name}_is_complete"]
+        in_window = (rank < size) if kind == "games" else (dates >= np.datetime64(pd.Timestamp(day) - size * DAY, "ns"))
+        counts = np.bincount(codes[in_window], minlength=n_teams)
+        hits = np.bincount(codes[in_window & hit], minlength=n_teams)
+        all_there = bool((counts > 0).all())
+        expected = counts.astype(np.int64) if all_there else counts.astype(np.float64)
+        actual = hits.astype(np.float64 if hit_float or not all_there else np.int64)
+        pct = completeness_pct_array(actual, expected)
+        is_complete = actual >= expected
+        cols[f"{name}_completeness_pct"] = pct
+        cols[f"{name}_is_complete"] = is_complete
+        ready &= np.array([bool(is_ready(p)) for p in pct.tolist()], dtype=bool)
+        complete_all &= is_complete
         if name == "l30d":
-            out["expected_games_count"], out["actual_games_count"] = expected, actual
-            out["missing_games_count"] = expected - actual
-            out["completeness_percentage"] = pct
-    out["all_windows_complete"] = complete_all
-    out["is_production_ready"] = ready
-    return out
+            cols["expected_games_count"], cols["actual_games_count"] = expected, actual
+            cols["missing_games_count"] = expected - actual
+            cols["completeness_percentage"] = pct
+    cols["all_windows_complete"] = complete_all
+    cols["is_production_ready"] = ready
+    windows = [f"{name}_{part}" for name in WINDOWS for part in ("completeness_pct", "is_complete")]
+    names = [*windows, "expected_games_count", "actual_games_count", "missing_games_count", "completeness_percentage", "all_windows_complete", "is_production_ready"]
+    return pd.DataFrame({c: cols[c] for c in names}, index=index)
 
 
 def absent_stars(season_rows: pd.DataFrame, tg: pd.DataFrame, teams: list[str]) -> tuple[pd.DataFrame, pd.Series]:
@@ -82,10 +102,7 @@ def absent_stars(season_rows: pd.DataFrame, tg: pd.DataFrame, teams: list[str]) 
     present = set(zip(rows_last["game_id"], rows_last["team_abbr"]))
     has_data = pd.Series([isinstance(s, str) and (s, t) in present for t, s in zip(index, last_game)], index=index)
 
-    latest_idx = season_rows.groupby("player_lookup")["game_date"].idxmax()
-    latest_team = season_rows.loc[latest_idx, ["player_lookup", "team_abbr"]]
-    candidates = latest_team[latest_team["team_abbr"].isin(teams)]
-    apps = appearances(season_rows.merge(candidates, on=["player_lookup", "team_abbr"]))
+    apps = appearances(season_rows[_with_latest_team(season_rows, teams)])
     stats = apps.groupby(["player_lookup", "team_abbr"]).agg(
         n=("game_date", "size"), pts=("points", "mean"), mpg=("minutes_played", "mean"), usg=("usage_rate", "mean")
     ).reset_index()
@@ -99,6 +116,30 @@ def absent_stars(season_rows: pd.DataFrame, tg: pd.DataFrame, teams: list[str]) 
     ]
     out_stars = stars[np.array(out, dtype=bool)].rename(columns={"team_abbr": "team"})
     return out_stars[["team", "player_lookup", "usg", "mpg"]], has_data
+
+
+def _with_latest_team(rows: pd.DataFrame, teams: list[str]) -> np.ndarray:
+    """Rows of players whose latest row (first of the max game_date) is with a team of `teams`, on that team.
+
+    The mask form of idxmax per player + merge on (player, team): same rows, same order; works on
+    integer codes (NULL player or team: code -1, never kept).
+    """
+    codes, _ = pd.factorize(rows["player_lookup"].to_numpy(dtype=object))
+    team_codes, team_names = pd.factorize(rows["team_abbr"].to_numpy(dtype=object))
+    if not len(codes) or codes.max() < 0 or not len(team_names):
+        return np.zeros(len(codes), dtype=bool)
+    stamps = rows["game_date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    big = np.iinfo(np.int64)
+    newest = np.where(stamps == big.min, big.max, -stamps)  # game_date DESC, NaT last (idxmax skips NaT)
+    order = np.lexsort((np.arange(len(codes)), newest, codes))
+    ordered = codes[order]
+    first = order[np.r_[True, ordered[1:] != ordered[:-1]] & (ordered >= 0)]
+    latest = np.full(codes.max() + 1, -1, dtype=np.int64)
+    latest[codes[first]] = team_codes[first]
+    wanted = set(teams)
+    team_ok = np.array([isinstance(t, str) and t in wanted for t in team_names], dtype=bool)
+    own = latest[np.maximum(codes, 0)]
+    return (codes >= 0) & (own >= 0) & (team_codes == own) & team_ok[np.maximum(team_codes, 0)]
 
 
 def star_columns(placed: pd.DataFrame, out_stars: pd.DataFrame, has_data: pd.Series, base_usage: pd.Series) -> pd.DataFrame:

@@ -151,9 +151,27 @@ def _typed(rows: pd.DataFrame) -> pd.DataFrame:
         elif col.base_type == "DATE":
             dtypes[col.name] = "datetime64[ns]"
     todo = {c: t for c, t in dtypes.items() if str(rows[c].dtype) != t}
-    ints = {c: int64_array(rows[c], len(rows)) for c, t in todo.items() if t == "Int64" and rows[c].dtype == np.float64}
-    rest = {c: t for c, t in todo.items() if c not in ints}
-    return rows.assign(**ints).astype(rest) if rest else rows.assign(**ints)
+    n = len(rows)
+    built = {c: int64_array(rows[c], n) for c, t in todo.items() if t == "Int64" and rows[c].dtype == np.float64}
+    for c, t in todo.items():
+        if c not in built:
+            fast = _masked(rows[c].to_numpy(), t, n)
+            if fast is not None:
+                built[c] = fast
+    # The rest one column at a time: DataFrame.astype(dict) rebuilds every column of the frame.
+    built.update({c: rows[c].astype(t) for c, t in todo.items() if c not in built})
+    return rows.assign(**built)
+
+
+def _masked(values: np.ndarray, target: str, n: int) -> Any:
+    """The nullable array of a plain bool / int64 / all-NaN float column, built directly (astype is slow); None otherwise."""
+    if target == "boolean" and values.dtype == np.bool_:
+        return pd.arrays.BooleanArray(values, np.zeros(n, dtype=bool))
+    if target == "Int64" and values.dtype == np.int64:
+        return pd.arrays.IntegerArray(values, np.zeros(n, dtype=bool))
+    if target == "boolean" and values.dtype == np.float64 and np.isnan(values).all():
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    return None
 
 
 def _result(res: Resolution, rows: pd.DataFrame) -> ProcessorResult:
