@@ -48,7 +48,7 @@ def _block_arrays(frame: pd.DataFrame, dtypes: list[Any], positions: Iterable[in
 
 
 #: numpy dtype kinds kept as plain numpy blocks; datetimes also, in the units pandas keeps as is
-_NUMPY_BLOCK_KINDS, _PANDAS_UNITS = frozenset("fiubO"), ("s", "ms", "us", "ns")
+NUMPY_BLOCK_KINDS, _PANDAS_UNITS = frozenset("fiubO"), ("s", "ms", "us", "ns")
 
 
 def frame_of_arrays(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
@@ -63,11 +63,11 @@ def frame_of_arrays(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.Data
     for j, values in enumerate(columns.values()):
         if isinstance(values, pd.Series):
             dtype = values.dtype
-            if isinstance(dtype, np.dtype) and dtype.kind in _NUMPY_BLOCK_KINDS:
+            if isinstance(dtype, np.dtype) and dtype.kind in NUMPY_BLOCK_KINDS:
                 groups.setdefault(dtype, []).append((j, values.to_numpy()))
             else:  # extension arrays (text, nullable, datetimes): one block each, as the constructor makes
                 blocks.append((values.array.copy(), np.array([j], dtype="intp")))
-        elif isinstance(values, np.ndarray) and (values.dtype.kind in _NUMPY_BLOCK_KINDS or (
+        elif isinstance(values, np.ndarray) and (values.dtype.kind in NUMPY_BLOCK_KINDS or (
                 values.dtype.kind in "Mm" and np.datetime_data(values.dtype)[0] in _PANDAS_UNITS)):
             groups.setdefault(values.dtype, []).append((j, values))
         elif isinstance(values, np.ndarray):

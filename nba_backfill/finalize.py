@@ -16,13 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nba_backfill.columnar import column_arrays, frame_of_arrays
+from nba_backfill.columnar import NUMPY_BLOCK_KINDS, column_arrays, frame_of_arrays
 from nba_backfill.tables import TableSpec
 from nba_backfill.values import data_hashes, round_half_away_array
-
-#: numpy dtype kinds a column keeps as a plain numpy array (datetimes become extension arrays)
-_BLOCK_KINDS = frozenset("fiubO")
-
 
 #: Per table (by identity): (name, repeated, NUMERIC scale) of each contract column, in order.
 _PLANS: dict[int, tuple[TableSpec, tuple[tuple[str, bool, int | None], ...]]] = {}
@@ -185,16 +181,16 @@ def _full(value: Any, index: pd.RangeIndex) -> np.ndarray | pd.api.extensions.Ex
         return np.full(n, value, dtype="float64")
     series = pd.Series(value, index=index)
     dtype = series.dtype
-    return series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in _BLOCK_KINDS else series.array
+    return series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in NUMPY_BLOCK_KINDS else series.array
 
 
 def _column(value: Any, index: pd.RangeIndex) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """An unchanged column as the frame stores it: a numpy array (block kinds) or an extension array."""
     if isinstance(value, pd.Series):
         dtype = value.dtype
-        return value.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in _BLOCK_KINDS else value.array
+        return value.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in NUMPY_BLOCK_KINDS else value.array
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in _BLOCK_KINDS:
+        if value.dtype.kind in NUMPY_BLOCK_KINDS:
             return value
         return pd.Series(value, index=index).array  # datetime64: the constructor's DatetimeArray
     if isinstance(value, pd.api.extensions.ExtensionArray):
@@ -203,4 +199,4 @@ def _column(value: Any, index: pd.RangeIndex) -> np.ndarray | pd.api.extensions.
         return _full(value, index)
     series = pd.Series(value, index=index)  # a list: inferred as the constructor does
     dtype = series.dtype
-    return series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in _BLOCK_KINDS else series.array
+    return series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind in NUMPY_BLOCK_KINDS else series.array

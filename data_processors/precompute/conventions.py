@@ -17,7 +17,7 @@ import pandas as pd
 
 from nba_backfill.constants import BOOTSTRAP_DAYS, OPENING_NIGHT_FALLBACK, PRODUCTION_READY_PCT
 from nba_backfill.dates import season_of
-from nba_backfill.processor import ProcessorResult
+from nba_backfill.processor import ProcessorResult, Skipped
 from nba_backfill.rowcheck import contract_problem
 from nba_backfill.tables import TableSpec
 from nba_backfill.columnar import column_arrays, frame_of_arrays
@@ -483,6 +483,16 @@ def zone_bookkeeping(comp: pd.DataFrame, missing_zone: np.ndarray, source_pct: s
         "data_quality_issues": issues,
         **bookkeeping(day, run_ts),
     }
+
+
+def qualify(universe: Sequence[Any], counts: np.ndarray, minimum: int, what: str) -> tuple[np.ndarray, list, list[Skipped]]:
+    """Entities with at least `minimum` counted games: the mask, those entities (universe order),
+    and an insufficient_data skip ("{n} {what}, need {minimum}") for each of the others."""
+    ok = counts >= minimum
+    qualified = [e for e, q in zip(universe, ok.tolist()) if q]
+    skipped = [Skipped(e, "insufficient_data", f"{n} {what}, need {minimum}")
+               for e, n, q in zip(universe, counts.tolist(), ok.tolist()) if not q]
+    return ok, qualified, skipped
 
 
 def no_rows_result(table: TableSpec, base: str, team_dates: pd.DataFrame, min_games: int, skipped: list,

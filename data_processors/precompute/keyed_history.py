@@ -36,15 +36,18 @@ def flags(values: pd.Series) -> np.ndarray:
     return values.fillna(False).astype(bool).to_numpy()
 
 
-def pick(values: np.ndarray, at: np.ndarray, fill: Any = np.nan) -> np.ndarray:
-    """values[at] with `fill` where at is -1 (no matching row), like a left merge."""
-    if values.dtype.kind in "iu":  # NULL needs a float, as pandas' take promotes it
-        values = values.astype("float64")
-    if not len(values):
-        return np.full(len(at), fill, dtype=values.dtype)
-    out = values[at]
-    out[at < 0] = fill
+def take_filled(values: np.ndarray, at: np.ndarray, fill: Any) -> np.ndarray:
+    """values[at] in values' dtype, with `fill` where at is -1 (no such entity)."""
+    hit = at >= 0
+    out = np.full(len(at), fill, dtype=values.dtype)
+    out[hit] = values[at[hit]]
     return out
+
+
+def pick(values: np.ndarray, at: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """values[at] with `fill` where at is -1 (no matching row), like a left merge: integers
+    become float64 first, as pandas' take promotes them to hold the NULL."""
+    return take_filled(values.astype("float64") if values.dtype.kind in "iu" else values, at, fill)
 
 
 def pick_rows(pos: np.ndarray, at: np.ndarray) -> np.ndarray:

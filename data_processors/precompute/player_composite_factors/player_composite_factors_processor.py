@@ -28,6 +28,7 @@ from data_processors.precompute.conventions import (
     no_context_result,
     opening_night,
 )
+from data_processors.precompute.keyed_history import take_filled
 from data_processors.precompute.player_composite_factors import factors as f
 from data_processors.precompute.player_composite_factors.context_json import JsonInputs, context_json_columns
 from data_processors.precompute.player_composite_factors.player_history import history_facts
@@ -180,14 +181,6 @@ def _upstream_positions(df: pd.DataFrame, key: str, wanted: np.ndarray, day: dt.
     return np.where(found >= 0, at[found] if len(at) else -1, -1)
 
 
-def _pick(values: np.ndarray, pos: np.ndarray, fill: Any) -> np.ndarray:
-    """values[pos], `fill` where pos is -1."""
-    out = np.full(len(pos), fill, dtype=values.dtype)
-    found = pos >= 0
-    out[found] = values[pos[found]]
-    return out
-
-
 def _upstream(df: pd.DataFrame, prefix: str, pos: np.ndarray, columns: tuple[str, ...]) -> dict[str, Any]:
     """The upstream columns read, as `{prefix}_{column}` arrays aligned with the context rows:
     numbers NaN, text None and flags FALSE where the row is absent; processed_at keeps its dtype."""
@@ -195,13 +188,13 @@ def _upstream(df: pd.DataFrame, prefix: str, pos: np.ndarray, columns: tuple[str
     for c in columns:
         series = df[c]
         if c == "is_production_ready":
-            out[f"{prefix}_{c}"] = _pick(f.flags(series), pos, False)
+            out[f"{prefix}_{c}"] = take_filled(f.flags(series), pos, False)
         elif c == "processed_at":
             out[f"{prefix}_{c}"] = series.array.take(pos, allow_fill=True)
         elif c in UPSTREAM_TEXT:
-            out[f"{prefix}_{c}"] = _pick(series.to_numpy(dtype=object), pos, None)
+            out[f"{prefix}_{c}"] = take_filled(series.to_numpy(dtype=object), pos, None)
         else:
-            out[f"{prefix}_{c}"] = _pick(f.floats(series), pos, np.nan)
+            out[f"{prefix}_{c}"] = take_filled(f.floats(series), pos, np.nan)
     return out
 
 

@@ -8,10 +8,8 @@ dominates at this size.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 import pandas as pd
 
 
@@ -37,20 +35,6 @@ def on_day(dates: pd.Series, day: dt.date) -> np.ndarray:
     if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":
         return dates.to_numpy() == pd.Timestamp(day).to_datetime64()
     return (dates == pd.Timestamp(day)).to_numpy(dtype=bool, na_value=False)
-
-
-def pick(values: np.ndarray, at: np.ndarray, fill: Any) -> np.ndarray:
-    """values[at], with `fill` where `at` is -1 (no such entity)."""
-    hit = at >= 0
-    out = np.full(len(at), fill, dtype=values.dtype)
-    out[hit] = values[at[hit]]
-    return out
-
-
-def lookup(names: ArrayLike, keys: ArrayLike) -> np.ndarray:
-    """Position of each key in `names` (unique; -1 when absent or NULL). Object indexes: pandas
-    would otherwise convert the text to its arrow-backed dtype first."""
-    return pd.Index(names, dtype=object).get_indexer(pd.Index(keys, dtype=object))
 
 
 def is_unique(values: np.ndarray) -> bool:

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from data_processors.precompute import conventions as cv
-from data_processors.precompute.player_daily_cache.arrays import (
-    flags, floats, grouped_means, is_unique, lookup, objects, on_day, pick)
+from data_processors.precompute.player_daily_cache.arrays import flags, floats, grouped_means, is_unique, objects, on_day
 from nba_backfill.finalize import finalize_columns, text_array
 from data_processors.precompute.player_daily_cache.windows import window_counts
-from data_processors.precompute.keyed_history import keyed_history
+from data_processors.precompute.keyed_history import keyed_history, lookup, take_filled
 from nba_backfill.constants import (
     DAILY_CACHE_FULL_SAMPLE_GAMES,
     DAILY_CACHE_MIN_GAMES,
@@ -218,10 +217,10 @@ def team_stats(toff: pd.DataFrame, pos: np.ndarray, codes: np.ndarray, names: np
     found = np.bincount(window[window >= 0], minlength=k).astype("float64")
     at = lookup(names, player_teams)
     return {
-        "team_pace_last_10": pick(stats["pace"], at, np.nan),
-        "team_off_rating_last_10": pick(stats["ortg"], at, np.nan),
+        "team_pace_last_10": take_filled(stats["pace"], at, np.nan),
+        "team_off_rating_last_10": take_filled(stats["ortg"], at, np.nan),
         "source_team_offense_last_updated": latest.take(at, allow_fill=True),
-        "source_team_offense_rows_found": pick(found, at, 0.0),
+        "source_team_offense_rows_found": take_filled(found, at, 0.0),
     }
 
 
@@ -350,9 +349,9 @@ def build_rows(
         "cache_date": pd.Timestamp(day),
         **stats,
         **{c: ctx[c].to_numpy()[at] for c in CONTEXT_COPIES},
-        "primary_scoring_zone": pick(zones["primary_scoring_zone"].to_numpy(dtype=object), zone_at, None),
-        "paint_rate_last_10": pick(floats(zones, "paint_rate_last_10", slice(None)), zone_at, np.nan),
-        "three_pt_rate_last_10": pick(floats(zones, "three_pt_rate_last_10", slice(None)), zone_at, np.nan),
+        "primary_scoring_zone": take_filled(zones["primary_scoring_zone"].to_numpy(dtype=object), zone_at, None),
+        "paint_rate_last_10": take_filled(floats(zones, "paint_rate_last_10", slice(None)), zone_at, np.nan),
+        "three_pt_rate_last_10": take_filled(floats(zones, "three_pt_rate_last_10", slice(None)), zone_at, np.nan),
         "early_season_flag": n < DAILY_CACHE_FULL_SAMPLE_GAMES,
         "insufficient_data_reason": [
             f"Only {k} games played, need {DAILY_CACHE_FULL_SAMPLE_GAMES} minimum"
@@ -373,11 +372,11 @@ def build_rows(
         "source_shot_zone_last_updated": zones["processed_at"].array.take(zone_at, allow_fill=True),
         "source_shot_zone_rows_found": zone_found,
         "source_shot_zone_completeness_pct": np.where(zone_found, 100.0, 0.0),
-        "source_shot_zone_hash": pick(zones["data_hash"].to_numpy(dtype=object), zone_at, None),
+        "source_shot_zone_hash": take_filled(zones["data_hash"].to_numpy(dtype=object), zone_at, None),
         "cache_version": CACHE_VERSION,
         **cv.bookkeeping(day, run_ts),
     }
-    zone_ready = pick(flags(zones["is_production_ready"]), zone_at, False)
+    zone_ready = take_filled(flags(zones["is_production_ready"]), zone_at, False)
     cols["is_production_ready"], cols["data_quality_issues"] = _quality(
         pct10 >= PRODUCTION_READY_PCT, flags(ctx["is_production_ready"])[at], zone_found, zone_ready
     )
@@ -443,7 +442,7 @@ def compute(
         player["team"], (codes[kept_row], pgs["game_date"].to_numpy()[hist_at[kept_row]]),
         teams, (toff_teams[toff_codes], toff["game_date"].to_numpy()[toff_pos]), team_dates, day,
     )  # fmt: skip
-    team["source_team_offense_completeness_pct"] = pick(team_pct, lookup(teams, ctx_team), 100.0)
+    team["source_team_offense_completeness_pct"] = take_filled(team_pct, lookup(teams, ctx_team), 100.0)
     zone_at, zone_players = shot_zone_positions(frames[SHOT_ZONE], day)
     rows = build_rows(
         day,
@@ -453,7 +452,7 @@ def compute(
         player_stats(pgs, hist_at[active & kept_row], codes[active & kept_row], len(kept_at)),
         team,
         frames[SHOT_ZONE],
-        pick(zone_at, lookup(zone_players, universe[~short]), -1),
+        take_filled(zone_at, lookup(zone_players, universe[~short]), -1),
         windows,
         run_ts,
         out,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data_processors.precompute import conventions as cv
-from data_processors.precompute.player_daily_cache.arrays import lookup, pick
+from data_processors.precompute.keyed_history import lookup, take_filled
 
 #: Per window name: (expected, actual) per entity, int64.
 Counts = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -68,7 +68,7 @@ def _fast_counts(
     n = len(entity_teams)
     ent_team = lookup(names, entity_teams)  # -1: no team, or no final game yet
     # the team_dates row of each entity row's date, when it is one of its team's dates
-    team = pick(ent_team, ids, -1)
+    team = take_filled(ent_team, ids, -1)
     at = np.minimum(np.searchsorted(days, dates), max(width - 1, 0))
     found = (team >= 0) & (days[at] == dates) if width else np.zeros(len(ids), dtype=bool)
     row = table[team[found] * width + at[found]]
@@ -84,7 +84,7 @@ def _fast_counts(
             inside = tdates >= np.datetime64(pd.Timestamp(day - dt.timedelta(days=int(size))))
         else:
             raise ValueError(f"unknown completeness window kind {kind!r}")
-        expected = pick(np.bincount(team_code[inside], minlength=len(names)), ent_team, 0)
+        expected = take_filled(np.bincount(team_code[inside], minlength=len(names)), ent_team, 0)
         actual = np.bincount(entity[inside[row]], minlength=n)
         out[name] = (expected.astype("int64"), actual.astype("int64"))
     return out

@@ -24,7 +24,7 @@ from nba_backfill.constants import (
 )
 from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp
-from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
+from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.tables import table
 from nba_backfill.values import round_half_away_array
 
@@ -210,13 +210,7 @@ def compute(
     act_rank = np.full(len(pos), np.iinfo("int64").max)
     act_rank[active] = cv.rank_in_order(codes[active])  # rank among the player's active games
     n_active = np.bincount(codes[active], minlength=len(universe))
-    ok = n_active >= SHOT_ZONE_MIN_GAMES
-    qualified = [p for p, q in zip(universe, ok.tolist()) if q]
-    skipped = [
-        Skipped(p, "insufficient_data", f"{n} active games, need {SHOT_ZONE_MIN_GAMES}")
-        for p, n, q in zip(universe, n_active.tolist(), ok.tolist())
-        if not q
-    ]
+    ok, qualified, skipped = cv.qualify(universe, n_active, SHOT_ZONE_MIN_GAMES, "active games")
     if not qualified:
         base = f"0/{len(universe)} players have {SHOT_ZONE_MIN_GAMES} active games"
         return cv.no_rows_result(out_spec, base, team_dates, SHOT_ZONE_MIN_GAMES, skipped, len(universe))

@@ -24,7 +24,7 @@ from nba_backfill.constants import (
 )
 from nba_backfill.dates import season_of
 from nba_backfill.frames import read_declared, resolve_run_timestamp
-from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec, Skipped
+from nba_backfill.processor import InputSpec, ProcessorResult, ProcessorSpec
 from nba_backfill.tables import table
 from nba_backfill.values import is_null, round_half_away_array
 
@@ -284,13 +284,7 @@ def compute(
     codes = np.array([where[t] for t in teams], dtype="int64")[team_codes]
     in_window = cv.rank_in_order(codes) < TEAM_DEFENSE_WINDOW_GAMES
     games = np.bincount(codes[in_window], minlength=len(universe))
-    ok = games >= TEAM_DEFENSE_MIN_GAMES
-    qualified = [t for t, q in zip(universe, ok.tolist()) if q]
-    skipped = [
-        Skipped(t, "insufficient_data", f"{n} games, need {TEAM_DEFENSE_MIN_GAMES}")
-        for t, n, q in zip(universe, games.tolist(), ok.tolist())
-        if not q
-    ]
+    ok, qualified, skipped = cv.qualify(universe, games, TEAM_DEFENSE_MIN_GAMES, "games")
     if not qualified:
         base = f"0/{len(universe)} teams have {TEAM_DEFENSE_MIN_GAMES} games"
         return cv.no_rows_result(out_spec, base, team_dates, TEAM_DEFENSE_MIN_GAMES, skipped, len(universe))
